@@ -1,0 +1,79 @@
+// One interface over every object store Tarn keeps data in. Keys are relative to the adapter's root
+// (the storage namespace): "data/abc", "_tarn/<range id>". Adapters never see Tarn semantics.
+import type { Readable } from "node:stream";
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  etag: string;
+  lastModified: Date;
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+  /** Known length of the body, when the caller has it (lets S3 skip buffering). */
+  contentLength?: number;
+}
+
+export interface GetOptions {
+  /** Inclusive byte range, as in HTTP Range: bytes=start-end. `end` omitted = to the end of the object. */
+  range?: { start: number; end?: number };
+}
+
+export interface ListOptions {
+  prefix?: string;
+  /** List keys strictly after this one (exclusive start). */
+  after?: string;
+  /** Page size; adapters may return fewer. */
+  limit?: number;
+  /** An opaque token from a previous page's `nextToken`. */
+  token?: string;
+}
+
+export interface ListPage {
+  objects: ObjectInfo[];
+  /** Set when there may be more; pass it back as `token`. */
+  nextToken?: string;
+}
+
+export interface CompletedPart {
+  partNumber: number;
+  etag: string;
+}
+
+export interface MultipartUpload {
+  uploadId: string;
+  key: string;
+}
+
+export interface ObjectStore {
+  /** A URI naming the store and its root, e.g. "s3://bucket/prefix", used in every error message. */
+  readonly uri: string;
+
+  put(key: string, body: Readable | Buffer, options?: PutOptions): Promise<{ etag: string; size: number }>;
+  get(key: string, options?: GetOptions): Promise<Readable>;
+  /** Whole object into memory: for small objects (ranges, metaranges, snapshots' index) only. */
+  getBuffer(key: string, options?: GetOptions): Promise<Buffer>;
+  /** Throws a NOT_FOUND TarnError when the key does not exist. */
+  head(key: string): Promise<ObjectInfo>;
+  exists(key: string): Promise<boolean>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  list(options?: ListOptions): Promise<ListPage>;
+  /** All keys under a prefix, page by page. */
+  listAll(prefix: string): AsyncIterable<ObjectInfo>;
+  copy(sourceKey: string, destinationKey: string): Promise<{ etag: string }>;
+
+  createMultipartUpload(key: string, options?: PutOptions): Promise<MultipartUpload>;
+  uploadPart(upload: MultipartUpload, partNumber: number, body: Readable | Buffer, contentLength?: number): Promise<CompletedPart>;
+  completeMultipartUpload(upload: MultipartUpload, parts: CompletedPart[]): Promise<{ etag: string }>;
+  abortMultipartUpload(upload: MultipartUpload): Promise<void>;
+
+  /** A URL that lets its holder GET or PUT the object without credentials, until `expiresInSeconds`. */
+  presign(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<string>;
+
+  close(): Promise<void>;
+}

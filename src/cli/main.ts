@@ -1,0 +1,46 @@
+// The `tarn` command line. Each command group lives in commands/ and registers itself on the program;
+// this file owns only the global options and the one place where failures become a line on stderr.
+import { Command, CommanderError } from "commander";
+import { TarnError } from "../errors";
+import { registerDebugCommands } from "./commands/debug";
+import { makeOutput, Output } from "./output";
+
+const VERSION: string = require("../../../package.json").version;
+
+/** Options every command can read through `context(cmd)`. */
+export interface CliContext {
+  out: Output;
+}
+
+export function context(cmd: Command): CliContext {
+  const opts = cmd.optsWithGlobals<{ output?: string }>();
+  return { out: makeOutput(opts.output) };
+}
+
+export function buildProgram(): Command {
+  const program = new Command("tarn")
+    .description("Tarn: Git for object storage. Branch, commit, diff and merge data on S3, Azure Blob or local disk.")
+    .version(VERSION, "-v, --version")
+    .option("-o, --output <format>", "output format: text or json", "text")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerDebugCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+    if (err instanceof CommanderError) return; // commander already printed help, the version or the usage error
+    process.stderr.write(`tarn: ${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode;
+  if (err instanceof TarnError && err.code === "INVALID_ARGUMENT") return 2;
+  return 1;
+}
