@@ -5,7 +5,10 @@ import { TarnError } from "../errors";
 import { registerDebugCommands } from "./commands/debug";
 import { makeOutput, Output } from "./output";
 
-const VERSION: string = require("../../../package.json").version;
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, "../../../package.json"), "utf8")).version;
 
 /** Options every command can read through `context(cmd)`. */
 export interface CliContext {
