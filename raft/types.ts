@@ -155,3 +155,39 @@ export interface Ready {
   /** True when `hardState` or `entries` must be fsynced before `messages` are sent. */
   mustSync: boolean;
 }
+
+/**
+ * The log as the core reads it (etcd's Storage). The runtime implements it over the durable log; tests use
+ * an in-memory one. Reads are synchronous: the durable log keeps its unapplied tail in memory.
+ * Entries the runtime has persisted are appended to it before `advance()` is called.
+ */
+export interface LogStorage {
+  /** The persisted hard state and the membership at start-up. */
+  initialState(): { hardState: HardState; confState: ConfState };
+  /** Entries [lo, hi), at most `maxBytes` of data (always at least one entry). Throws CompactedError below firstIndex. */
+  entries(lo: Index, hi: Index, maxBytes: number): Entry[];
+  /** The term of entry i; valid for firstIndex()-1 .. lastIndex(). Throws CompactedError/UnavailableError otherwise. */
+  term(i: Index): Term;
+  firstIndex(): Index;
+  lastIndex(): Index;
+  /** The most recent snapshot (metadata and reference). Throws SnapshotTemporarilyUnavailableError if being made. */
+  snapshot(): Snapshot;
+}
+
+export class CompactedError extends Error {
+  constructor(index: Index) {
+    super(`raft: index ${index} is compacted`);
+  }
+}
+
+export class UnavailableError extends Error {
+  constructor(index: Index) {
+    super(`raft: index ${index} is beyond the last log index`);
+  }
+}
+
+export class SnapshotTemporarilyUnavailableError extends Error {
+  constructor() {
+    super("raft: snapshot is temporarily unavailable");
+  }
+}
