@@ -1,0 +1,54 @@
+// Segment files and the snapshot-metadata file of the durable log: names, listing, atomic small writes.
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+
+/** The file operations the log needs; fs.promises.FileHandle has them. Tests inject failures through this. */
+export interface LogFile {
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  truncate(length: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type OpenLogFile = (file: string, flags: "r+" | "w") => Promise<LogFile>;
+
+export const openWithFs: OpenLogFile = (file, flags) => fsp.open(file, flags);
+
+const SEGMENT = /^(\d{16})\.wal$/;
+export const SNAPSHOT_META = "snapshot.meta";
+
+export const segmentName = (seq: number): string => `${String(seq).padStart(16, "0")}.wal`;
+
+/** Segment sequence numbers in `dir`, oldest first. */
+export async function listSegments(dir: string): Promise<number[]> {
+  const names = await fsp.readdir(dir);
+  return names
+    .map((n) => SEGMENT.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+/** Makes a file creation, rename or deletion in `dir` durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Replaces `file` with `bytes` so that a crash leaves either the old or the new content, never a mix. */
+export async function writeFileAtomic(file: string, bytes: Buffer): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const handle = await fsp.open(tmp, "w");
+  try {
+    await handle.writeFile(bytes);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+  await fsp.rename(tmp, file);
+  await syncDir(path.dirname(file));
+}
