@@ -1,0 +1,90 @@
+// The canonical form both request signatures (client and peer) are computed over, and the helpers they
+// share: the date format, header reading and the constant-time comparison. Pure functions only.
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { TarnError } from "../errors";
+
+/** How far a request's date may be from the verifier's clock, either way. */
+export const DEFAULT_WINDOW_MS = 5 * 60 * 1000;
+
+/** Request metadata as a plain object (grpc-js `metadata.getMap()`, or HTTP headers); names in lower case. */
+export type Headers = Readonly<Record<string, unknown>>;
+
+export const unauthenticated = (message: string) => new TarnError("UNAUTHENTICATED", message);
+
+/** Hex SHA-256 of the request bytes; the empty string's hash when there are none. */
+export function contentSha256(body: Uint8Array | undefined): string {
+  return createHash("sha256").update(body ?? new Uint8Array(0)).digest("hex");
+}
+
+/** UTC, ISO 8601 basic format, whole seconds: 20261124T130544Z (as x-amz-date). */
+export function formatSigningDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+}
+
+const SIGNING_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+
+/** Milliseconds since the epoch, or undefined when `text` is not a well-formed, real date. */
+export function parseSigningDate(text: string): number | undefined {
+  const m = SIGNING_DATE.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  // Date.UTC rolls 31 February over into March: refuse anything that does not format back to itself.
+  return formatSigningDate(new Date(ms)) === text ? ms : undefined;
+}
+
+export interface CanonicalRequest {
+  algorithm: string;
+  method: string;
+  date: string;
+  nonce: string;
+  /** Who signs: an access key id, or a peer id. */
+  signer: string;
+  /** A peer acting on behalf of a user (forwarding); empty otherwise. */
+  onBehalfOf: string;
+  contentSha256: string;
+}
+
+export function stringToSign(r: CanonicalRequest): string {
+  return [r.algorithm, r.method, r.date, r.nonce, r.signer, r.onBehalfOf, r.contentSha256].join("\n");
+}
+
+export function hmacHex(key: string | Buffer, text: string): string {
+  return createHmac("sha256", key).update(text, "utf8").digest("hex");
+}
+
+export function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** One string header, or undefined; grpc-js gives strings (or arrays of them when repeated). */
+export function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.length === 1 && typeof value[0] === "string") return value[0];
+  if (value !== undefined) throw unauthenticated(`header ${name} must appear once, as text`);
+  return undefined;
+}
+
+export function requiredHeader(headers: Headers, name: string): string {
+  const value = header(headers, name);
+  if (value === undefined || value === "") throw unauthenticated(`missing ${name} header: the request is not signed`);
+  return value;
+}
+
+/** Checks the date header against `now`; the error says by how much and which way the clocks differ. */
+export function checkDate(dateHeader: string, name: string, now: number, windowMs: number): number {
+  const date = parseSigningDate(dateHeader);
+  if (date === undefined) throw unauthenticated(`malformed ${name} '${dateHeader}': expected UTC like 20261124T130544Z`);
+  const skew = date - now;
+  if (Math.abs(skew) > windowMs) {
+    const direction = skew > 0 ? "ahead of" : "behind";
+    throw unauthenticated(
+      `request expired: ${name} ${dateHeader} is ${Math.round(Math.abs(skew) / 1000)} s ${direction} the server's clock ` +
+        `(${formatSigningDate(new Date(now))}); at most ${windowMs / 1000} s are allowed: check the client's clock`,
+    );
+  }
+  return date;
+}

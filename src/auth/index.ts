@@ -1,0 +1,20 @@
+// Tarn's auth: users and access keys, request signing for clients and peers, policies.
+export { ACTIONS, adminPolicy, authorize, AUTH_RESOURCE, checkPolicy, CLUSTER_RESOURCE, readOnlyPolicy, readWritePolicy, repoResource, requirePermission, wildcardMatch } from "./policy";
+export type { Action, Decision, Effect, Policy, Principal, Statement } from "./policy";
+export { AUTH_HEADERS, newNonce, signRequest, SIGNATURE_ALGORITHM, verifyRequest } from "./signing";
+export type { SignRequestInput, VerifiedRequest, VerifyRequestInput } from "./signing";
+export { PEER_HEADERS, PEER_SIGNATURE_ALGORITHM, signPeerRequest, verifyPeerRequest } from "./peer";
+export type { SignPeerRequestInput, VerifiedPeer, VerifyPeerRequestInput } from "./peer";
+export { contentSha256, DEFAULT_WINDOW_MS, formatSigningDate, parseSigningDate } from "./canonical";
+export type { Headers } from "./canonical";
+export { ReplayGuard } from "./replay";
+export { deriveClusterKeys, readClusterSecret } from "./cluster-secret";
+export type { ClusterKeys } from "./cluster-secret";
+export { decryptSecret, encryptSecret } from "./secret-cipher";
+export { checkAccessKeyId, checkSecretAccessKey, GENERATED_ACCESS_KEY_ID, generateAccessKeyId, generateSecretAccessKey } from "./keys";
+export type { CredentialRecord, CredentialStore, Page, PageRequest, UserRecord } from "./store";
+export { MemoryCredentialStore } from "./memory-store";
+export { AuthManager, checkUserId, DEFAULT_ADMIN_USER } from "./manager";
+export type { AuthManagerOptions, Caller, NewAccessKey } from "./manager";
+export { COVERED_METHODS, requiredPermission } from "./methods";
+export type { Requirement } from "./methods";
