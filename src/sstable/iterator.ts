@@ -1,0 +1,203 @@
+// Iteration over a whole table: an index cursor (single-level, or two-level: top-level index then a
+// partition) yields data-block handles, and a BlockIter walks each data block.
+import { CorruptionError, failedPrecondition } from "../errors";
+import { Block, BlockIter, BlockLayout } from "./block";
+import { KIND_SET } from "./format";
+import type { BlockHandle } from "./handle";
+
+/** Positioned on nothing until first()/seekGE(). */
+export interface TableIterator {
+  /** True when positioned on an entry. */
+  first(): boolean;
+  /** Positions on the first entry whose key is >= key. */
+  seekGE(key: Buffer): boolean;
+  next(): boolean;
+  /** The user key (trailer stripped): a fresh Buffer the caller may keep. */
+  key(): Buffer;
+  /** The value: a view of an immutable block, valid as long as the caller keeps it. */
+  value(): Buffer;
+  close(): void;
+}
+
+/** What an iterator needs from its reader. */
+export interface BlockLoader {
+  readonly name: string;
+  readonly dataLayout: BlockLayout;
+  readonly indexLayout: BlockLayout;
+  readonly twoLevel: boolean;
+  readonly topIndex: Block;
+  loadBlock(h: BlockHandle, what: "data block" | "index partition", sequential: boolean): Block;
+}
+
+/** Walks the index, yielding data-block handles in order. */
+class IndexCursor {
+  private readonly top = new BlockIter();
+  private readonly part = new BlockIter();
+
+  constructor(
+    private readonly t: BlockLoader,
+    private readonly sequential: boolean,
+  ) {}
+
+  /** The current data block handle (valid after a true return). */
+  get offset(): number {
+    return this.leaf().handleOffset;
+  }
+  get size(): number {
+    return this.leaf().handleSize;
+  }
+
+  first(): boolean {
+    this.top.init(this.t.topIndex, this.t.indexLayout, this.t.name, "index block");
+    if (!this.top.first()) return false;
+    if (!this.t.twoLevel) return this.decoded(this.top);
+    return this.enterPartition(false, undefined);
+  }
+
+  seekGE(key: Buffer): boolean {
+    this.top.init(this.t.topIndex, this.t.indexLayout, this.t.name, "index block");
+    if (!this.top.seekGE(key)) return false;
+    if (!this.t.twoLevel) return this.decoded(this.top);
+    return this.enterPartition(true, key);
+  }
+
+  next(): boolean {
+    if (!this.t.twoLevel) return this.top.next() && this.decoded(this.top);
+    if (this.part.next()) return this.decoded(this.part);
+    if (!this.top.next()) return false;
+    return this.enterPartition(false, undefined);
+  }
+
+  private leaf(): BlockIter {
+    return this.t.twoLevel ? this.part : this.top;
+  }
+
+  private decoded(it: BlockIter): true {
+    it.decodeValueHandle();
+    return true;
+  }
+
+  /** Opens the partition the top-level cursor points at; seeks in it or starts at its first entry. */
+  private enterPartition(seek: boolean, key: Buffer | undefined): boolean {
+    for (;;) {
+      this.top.decodeValueHandle();
+      const block = this.t.loadBlock({ offset: this.top.handleOffset, size: this.top.handleSize }, "index partition", this.sequential);
+      this.part.init(block, this.t.indexLayout, this.t.name, `index partition at ${this.top.handleOffset}`);
+      const ok = seek ? this.part.seekGE(key!) : this.part.first();
+      if (ok) return this.decoded(this.part);
+      if (!seek) throw new CorruptionError(this.t.name, `index partition at ${this.top.handleOffset} is empty`);
+      // Every key in this partition is below `key`: the answer is the first entry of the next partition.
+      if (!this.top.next()) return false;
+      seek = false;
+    }
+  }
+}
+
+export class TableIteratorImpl implements TableIterator {
+  private readonly index: IndexCursor;
+  private readonly data = new BlockIter();
+  private positioned = false;
+  private closed = false;
+  /** Last user key of the previous data block during a forward walk, to check order across blocks. */
+  private prevLast: Buffer | undefined;
+
+  constructor(
+    private readonly t: BlockLoader,
+    sequential: boolean,
+    /** For inspection tools: return entries of every kind instead of failing on anything but Set. */
+    private readonly anyKind = false,
+  ) {
+    this.index = new IndexCursor(t, sequential);
+  }
+
+  first(): boolean {
+    this.checkOpen();
+    this.prevLast = undefined;
+    if (!this.index.first()) return this.stop();
+    return this.enterBlock(false, undefined);
+  }
+
+  seekGE(key: Buffer): boolean {
+    this.checkOpen();
+    this.prevLast = undefined;
+    if (!this.index.seekGE(key)) return this.stop();
+    return this.enterBlock(true, key);
+  }
+
+  next(): boolean {
+    this.checkOpen();
+    if (!this.positioned) return false;
+    if (this.data.next()) return this.found();
+    this.prevLast = this.data.userKey();
+    if (!this.index.next()) return this.stop();
+    return this.enterBlock(false, undefined);
+  }
+
+  key(): Buffer {
+    this.checkPositioned();
+    return this.data.userKey();
+  }
+
+  value(): Buffer {
+    this.checkPositioned();
+    return this.data.value();
+  }
+
+  /** Compares the current key with target without copying it. */
+  compareKey(target: Uint8Array): number {
+    this.checkPositioned();
+    return this.data.compareUserKey(target);
+  }
+
+  get kind(): number {
+    return this.data.kind;
+  }
+
+  get seqnum(): number {
+    return this.data.seqnum;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.positioned = false;
+  }
+
+  private enterBlock(seek: boolean, key: Buffer | undefined): boolean {
+    for (;;) {
+      const offset = this.index.offset;
+      const block = this.t.loadBlock({ offset, size: this.index.size }, "data block", true);
+      this.data.init(block, this.t.dataLayout, this.t.name, `data block at ${offset}`);
+      const ok = seek ? this.data.seekGE(key!) : this.data.first();
+      if (ok) {
+        if (this.prevLast !== undefined && this.data.compareUserKey(this.prevLast) <= 0) {
+          throw new CorruptionError(this.t.name, `data block at ${offset}: first key is not greater than the last key of the previous block (keys out of order)`);
+        }
+        return this.found();
+      }
+      // Past the end of this block (or an empty block): continue with the first entry of the next one.
+      seek = false;
+      if (!this.index.next()) return this.stop();
+    }
+  }
+
+  private found(): boolean {
+    if (!this.anyKind && this.data.kind !== KIND_SET) {
+      throw new CorruptionError(this.t.name, `entry of kind ${this.data.kind} (seqnum ${this.data.seqnum}): Tarn tables hold only Set entries`);
+    }
+    this.positioned = true;
+    return true;
+  }
+
+  private stop(): false {
+    this.positioned = false;
+    return false;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw failedPrecondition(`${this.t.name}: iterator used after close()`);
+  }
+
+  private checkPositioned(): void {
+    if (!this.positioned) throw failedPrecondition(`${this.t.name}: iterator is not positioned on an entry`);
+  }
+}

@@ -1,0 +1,230 @@
+// TableReader: opens a block-based table (ours, pebble's, or RocksDB's up to format_version 5), verifies its
+// footer, metaindex, properties and index up front, and serves point lookups and iterators. All reads are
+// synchronous: tables live on local disk (the engine caches object-store files there) or in memory.
+import { CorruptionError, failedPrecondition } from "../errors";
+import { Block, BlockIter, BlockLayout, parseBlock } from "./block";
+import { openBlock } from "./block-io";
+import { BlockCache } from "./cache";
+import { Decoder } from "./coding";
+import { Footer, parseFooter } from "./footer";
+import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, IndexType, PROPERTIES_BLOCK_NAME } from "./format";
+import { BlockHandle, decodeHandle, formatHandle, handleWithin } from "./handle";
+import { BlockLoader, TableIterator, TableIteratorImpl } from "./iterator";
+import { decodePropertyMap, isStandardProperty, numericProperty, PROP } from "./properties";
+import { BufferSource, FileSource, Source } from "./source";
+
+export interface TableProperties {
+  numEntries: number;
+  dataSize: number;
+  indexSize: number;
+  rawKeySize: number;
+  rawValueSize: number;
+  numDataBlocks: number;
+  compression: string;
+  /** The footer's format_version (Tarn writes 2). */
+  formatVersion: number;
+  indexType: "binary" | "two-level";
+  /** Properties outside the rocksdb.* / pebble.* names. */
+  user: Map<string, Buffer>;
+  /** Every property as stored. */
+  all: Map<string, Buffer>;
+}
+
+export interface TableReaderOptions {
+  cache?: BlockCache;
+}
+
+let nextReaderId = 1;
+
+export class TableReader implements BlockLoader {
+  static openFile(path: string, options?: TableReaderOptions & { name?: string }): TableReader {
+    const source = new FileSource(path);
+    try {
+      return new TableReader(source, options?.name ?? path, options?.cache);
+    } catch (err) {
+      source.close();
+      throw err;
+    }
+  }
+
+  static fromBuffer(bytes: Buffer, name: string, options?: TableReaderOptions): TableReader {
+    return new TableReader(new BufferSource(bytes, name), name, options?.cache);
+  }
+
+  readonly properties: TableProperties;
+  readonly footer: Footer;
+  /** Meta block name -> handle. */
+  readonly metaindex: Map<string, BlockHandle>;
+  /** The single-level index block, or the top level of a two-level index (kept for the reader's life). */
+  readonly topIndex: Block;
+  readonly twoLevel: boolean;
+  readonly dataLayout: BlockLayout = { trailerLen: 8, deltaHandles: false, checkOrder: true };
+  readonly indexLayout: BlockLayout;
+  /** Blocks live in [0, blocksEnd): everything before the footer. */
+  private readonly blocksEnd: number;
+  private readonly cacheKey: string;
+  private lookup: TableIteratorImpl | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly source: Source,
+    readonly name: string,
+    private readonly cache: BlockCache | undefined,
+  ) {
+    this.cacheKey = `${nextReaderId++}:`;
+    const tailLen = Math.min(source.size, FOOTER_SIZE);
+    this.footer = parseFooter(source.read(source.size - tailLen, tailLen, false), source.size, name);
+    this.blocksEnd = source.size - this.footer.length;
+
+    this.metaindex = this.readMetaindex();
+    const all = this.readProperties();
+    this.properties = this.typedProperties(all);
+
+    const indexType = numericProperty(all, PROP.indexType, name) ?? IndexType.BinarySearch;
+    if (indexType !== IndexType.BinarySearch && indexType !== IndexType.HashSearch && indexType !== IndexType.TwoLevel) {
+      throw new CorruptionError(name, `unsupported index type ${indexType} (rocksdb.block.based.table.index.type); Tarn reads binary-search and two-level indexes`);
+    }
+    this.twoLevel = indexType === IndexType.TwoLevel;
+    this.indexLayout = {
+      trailerLen: numericProperty(all, PROP.indexKeyIsUserKey, name) ? 0 : 8,
+      deltaHandles: !!numericProperty(all, PROP.indexValueIsDeltaEncoded, name),
+      checkOrder: false,
+    };
+    this.topIndex = this.readMetaBlock(this.footer.index, "index block");
+    this.verifyTopIndex();
+  }
+
+  get size(): number {
+    return this.source.size;
+  }
+
+  /** The value stored under key, or undefined. */
+  get(key: Buffer): Buffer | undefined {
+    this.checkOpen();
+    // One reusable cursor for lookups: readers are used from one thread, synchronously.
+    const it = (this.lookup ??= new TableIteratorImpl(this, false));
+    if (!it.seekGE(key)) return undefined;
+    return it.compareKey(key) === 0 ? it.value() : undefined;
+  }
+
+  iterator(): TableIterator {
+    this.checkOpen();
+    return new TableIteratorImpl(this, true);
+  }
+
+  /** An iterator that also exposes entry kinds and sequence numbers (for inspection tools). */
+  rawIterator(): TableIteratorImpl {
+    this.checkOpen();
+    return new TableIteratorImpl(this, true, true);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.source.close();
+  }
+
+  /** Reads, verifies and parses a data block or index partition, through the cache when there is one. */
+  loadBlock(h: BlockHandle, what: "data block" | "index partition", sequential: boolean): Block {
+    this.checkOpen();
+    const key = this.cache ? this.cacheKey + h.offset : "";
+    if (this.cache) {
+      const hit = this.cache.get(key, h.size);
+      if (hit) return hit;
+    }
+    const where = `${what} at ${h.offset}`;
+    if (!handleWithin(h, this.blocksEnd)) {
+      throw new CorruptionError(this.name, `${where}: handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
+    }
+    const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, sequential);
+    let contents = openBlock(stored, h.size, this.name, where);
+    // An uncompressed block read through the read-ahead window is a view of 512 KiB: copy what we keep.
+    if (this.cache && this.source.windowed && sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
+    const block = parseBlock(contents, this.name, where);
+    if (this.cache) this.cache.set(key, h.size, block);
+    return block;
+  }
+
+  /** Entries of the top-level index: (key, handle), for inspection. */
+  indexEntries(): { key: Buffer; handle: BlockHandle }[] {
+    const it = new BlockIter().init(this.topIndex, this.indexLayout, this.name, "index block");
+    const out: { key: Buffer; handle: BlockHandle }[] = [];
+    for (let ok = it.first(); ok; ok = it.next()) {
+      it.decodeValueHandle();
+      out.push({ key: Buffer.from(it.key.subarray(0, it.keyLen)), handle: { offset: it.handleOffset, size: it.handleSize } });
+    }
+    return out;
+  }
+
+  private readMetaBlock(h: BlockHandle, what: string): Block {
+    if (!handleWithin(h, this.blocksEnd)) {
+      throw new CorruptionError(this.name, `${what} handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
+    }
+    const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, false);
+    return parseBlock(openBlock(stored, h.size, this.name, `${what} at ${h.offset}`), this.name, `${what} at ${h.offset}`);
+  }
+
+  private readMetaindex(): Map<string, BlockHandle> {
+    const block = this.readMetaBlock(this.footer.metaindex, "metaindex block");
+    const it = new BlockIter().init(block, { trailerLen: 0, deltaHandles: false, checkOrder: true }, this.name, "metaindex block");
+    const out = new Map<string, BlockHandle>();
+    for (let ok = it.first(); ok; ok = it.next()) {
+      const name = it.userKey().toString("latin1");
+      const d = new Decoder(it.blockData, it.valueOffset, it.valueOffset + it.valueLength, this.name, `metaindex entry ${name}`);
+      const h = decodeHandle(d);
+      if (!handleWithin(h, this.blocksEnd)) throw new CorruptionError(this.name, `metaindex entry ${name}: handle ${formatHandle(h)} points outside the file`);
+      out.set(name, h);
+    }
+    return out;
+  }
+
+  private readProperties(): Map<string, Buffer> {
+    const h = this.metaindex.get(PROPERTIES_BLOCK_NAME);
+    if (h === undefined) {
+      // LevelDB-format tables have no properties block; every RocksDB-format table does.
+      if (this.footer.formatVersion === 0) return new Map();
+      throw new CorruptionError(this.name, `metaindex has no ${PROPERTIES_BLOCK_NAME} block`);
+    }
+    return decodePropertyMap(this.readMetaBlock(h, "properties block"), this.name);
+  }
+
+  private typedProperties(all: Map<string, Buffer>): TableProperties {
+    const num = (name: string) => numericProperty(all, name, this.name) ?? 0;
+    const user = new Map<string, Buffer>();
+    for (const [k, v] of all) if (!isStandardProperty(k)) user.set(k, v);
+    return {
+      numEntries: num(PROP.numEntries),
+      dataSize: num(PROP.dataSize),
+      indexSize: num(PROP.indexSize),
+      rawKeySize: num(PROP.rawKeySize),
+      rawValueSize: num(PROP.rawValueSize),
+      numDataBlocks: num(PROP.numDataBlocks),
+      compression: all.get(PROP.compression)?.toString("utf8") ?? "unknown",
+      formatVersion: this.footer.formatVersion,
+      indexType: numericProperty(all, PROP.indexType, this.name) === IndexType.TwoLevel ? "two-level" : "binary",
+      user,
+      all,
+    };
+  }
+
+  /** Walks the (top-level) index once: every handle must point inside the file, in increasing order. */
+  private verifyTopIndex(): void {
+    const it = new BlockIter().init(this.topIndex, this.indexLayout, this.name, "index block");
+    let end = 0;
+    let n = 0;
+    for (let ok = it.first(); ok; ok = it.next()) {
+      it.decodeValueHandle();
+      const h = { offset: it.handleOffset, size: it.handleSize };
+      if (!handleWithin(h, this.blocksEnd) || h.offset < end) {
+        throw new CorruptionError(this.name, `index block: entry ${n} has handle ${formatHandle(h)} outside the file or out of order`);
+      }
+      end = h.offset + h.size + BLOCK_TRAILER_SIZE;
+      n++;
+    }
+    if (n === 0) throw new CorruptionError(this.name, "index block is empty");
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw failedPrecondition(`${this.name}: table reader is closed`);
+  }
+}
