@@ -54,11 +54,19 @@ export interface ConfChangeSingle {
   address?: string;
 }
 
+/**
+ * How a change of several voters is made. "auto" (the default): one change applies alone, several enter a
+ * joint configuration that the leader leaves automatically. "joint-implicit" enters a joint configuration
+ * even for one change and leaves it automatically; "joint-explicit" waits for a ConfChange with leaveJoint.
+ */
+export type ConfChangeTransition = "auto" | "joint-implicit" | "joint-explicit";
+
 /** One change applies alone; several use joint consensus (entered and left through the log). */
 export interface ConfChange {
   changes: ConfChangeSingle[];
   /** Empty changes with leaveJoint = true ask to leave a joint configuration. */
   leaveJoint?: boolean;
+  transition?: ConfChangeTransition;
 }
 
 export interface SnapshotMetadata {
