@@ -19,7 +19,11 @@ export interface PutOptions {
 }
 
 export interface GetOptions {
-  /** Inclusive byte range, as in HTTP Range: bytes=start-end. `end` omitted = to the end of the object. */
+  /**
+   * Inclusive byte range, as in HTTP Range: bytes=start-end. `end` omitted = to the end of the object.
+   * Every adapter clamps `end` to the last byte, and a `start` at or past the end gives an empty body
+   * (like pread), never an error: the object exists, there are just no bytes there.
+   */
   range?: { start: number; end?: number };
 }
 
@@ -49,6 +53,15 @@ export interface MultipartUpload {
   key: string;
 }
 
+/** What a presigned request needs besides its URL: plain `fetch(url, { method, headers, body })` works. */
+export interface PresignedRequest {
+  url: string;
+  method: "GET" | "PUT";
+  /** Headers the holder must send (Azure wants `x-ms-blob-type: BlockBlob` on a PUT); often empty. */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
 export interface ObjectStore {
   /** A URI naming the store and its root, e.g. "s3://bucket/prefix", used in every error message. */
   readonly uri: string;
@@ -74,6 +87,8 @@ export interface ObjectStore {
 
   /** A URL that lets its holder GET or PUT the object without credentials, until `expiresInSeconds`. */
   presign(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<string>;
+  /** The same, with the headers the request must carry. Prefer it for PUT: Azure needs a header. */
+  presignRequest(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<PresignedRequest>;
 
   close(): Promise<void>;
 }
