@@ -1,0 +1,116 @@
+// Applies a sorted stream of changes to a metarange, writing new ranges only where changes land and reusing
+// every other range whole. Fed in chunks (the changes come from an async store), it keeps its position between
+// chunks. Synchronous and deterministic: the ranges each chunk touches must be local before `feed`.
+//
+// Invariant between calls: everything in the base with keys below the last change fed has been written or
+// reused; `it`, when set, is positioned in ranges[index] on the first entry not yet handled.
+import type { ValueIterator } from "./iterator";
+import type { RangeRecord } from "./records";
+import type { RangeWriter } from "./range-writer";
+import type { RangeStore } from "./store";
+
+export interface Change {
+  key: Buffer;
+  /** The new encoded value, or undefined to delete the key. */
+  value: Buffer | undefined;
+}
+
+export class Applier {
+  private index = 0;
+  private it: ValueIterator | undefined;
+  private lastKey: Buffer | undefined;
+  /** Number of changes that altered the result (a delete of a missing key does not). */
+  effective = 0;
+
+  constructor(
+    private readonly store: RangeStore,
+    private readonly base: readonly RangeRecord[],
+    private readonly writer: RangeWriter,
+  ) {}
+
+  /** The base ranges that a chunk of changes will open (to fetch before `feed`). */
+  rangesTouched(changes: readonly Change[]): RangeRecord[] {
+    const touched = new Map<string, RangeRecord>();
+    let i = this.index;
+    for (const c of changes) {
+      while (i < this.base.length && Buffer.compare(this.base[i].maxKey, c.key) < 0) i++;
+      if (i < this.base.length && Buffer.compare(this.base[i].minKey, c.key) <= 0) touched.set(this.base[i].id, this.base[i]);
+    }
+    return [...touched.values()];
+  }
+
+  feed(changes: readonly Change[]): void {
+    for (const change of changes) {
+      if (this.lastKey && Buffer.compare(change.key, this.lastKey) <= 0) {
+        throw new Error(`changes out of order: ${change.key.toString("hex")} after ${this.lastKey.toString("hex")}`);
+      }
+      this.lastKey = change.key;
+      const existing = this.copyBelow(change.key);
+      if (existing) {
+        if (change.value === undefined || !existing.equals(change.value)) this.effective++;
+        this.advance();
+      } else if (change.value !== undefined) {
+        this.effective++;
+      }
+      if (change.value !== undefined) this.writer.add(change.key, change.value);
+    }
+  }
+
+  /** Writes the rest of the base and returns the new metarange's records. */
+  finish(): RangeRecord[] {
+    if (this.it) {
+      while (this.it) {
+        this.writer.add(Buffer.from(this.it.key()), this.it.value());
+        this.advance();
+      }
+    }
+    for (; this.index < this.base.length; this.index++) this.writer.addRange(this.base[this.index]);
+    return this.writer.finish();
+  }
+
+  /**
+   * Emits every base entry with a key below `key`, reusing whole ranges that end before it. Returns the base
+   * value at exactly `key` when there is one (the iterator is then positioned on it).
+   */
+  private copyBelow(key: Buffer): Buffer | undefined {
+    for (;;) {
+      if (!this.it) {
+        if (this.index >= this.base.length) return undefined;
+        const range = this.base[this.index];
+        if (Buffer.compare(range.maxKey, key) < 0) {
+          this.writer.addRange(range);
+          this.index++;
+          continue;
+        }
+        if (Buffer.compare(key, range.minKey) < 0) return undefined;
+        this.it = this.store.table(range.id).iterator();
+        if (!this.wrap(() => this.it!.first())) {
+          this.it.close();
+          this.it = undefined;
+          this.index++;
+          continue;
+        }
+      }
+      const c = Buffer.compare(this.it.key(), key);
+      if (c === 0) return this.it.value();
+      if (c > 0) return undefined;
+      this.writer.add(Buffer.from(this.it.key()), this.it.value());
+      this.advance();
+    }
+  }
+
+  private advance(): void {
+    if (this.wrap(() => this.it!.next())) return;
+    this.it!.close();
+    this.it = undefined;
+    this.index++;
+  }
+
+  private wrap(step: () => boolean): boolean {
+    try {
+      return step();
+    } catch (err) {
+      throw this.store.corrupt(this.base[this.index].id, err);
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// The committed manager: reads and writes trees of ranges for the versioning controller. Everything that
+// touches the object store is async and happens around the synchronous diff/merge/apply cores: fetch the
+// ranges a step needs, run the step, upload what it wrote.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import { failedPrecondition } from "../../errors";
+import type { ObjectStore } from "../../block/types";
+import type { MetaRangeId } from "../ids";
+import { Applier, Change } from "./apply";
+import { CommittedCursor } from "./cursor";
+import { Difference, DiffIterator } from "./diff";
+import { ArrayIterator, ValueIterator } from "./iterator";
+import { mergeChanges, MergeStrategy } from "./merge";
+import { readMetaRange, writeMetaRange } from "./metarange";
+import { MetaRangeIterator, sharedRanges } from "./metarange-iterator";
+import { rangeHolds, rangeIndexFor, RangeRecord } from "./records";
+import { DEFAULT_RANGE_SHAPE, RangeShape, RangeWriter } from "./range-writer";
+import { RangeStore } from "./store";
+import { BlockCache, newBlockCache, TableOptions } from "./table";
+
+export interface CommittedOptions {
+  /** Local directory that caches range and metarange files. */
+  cacheDir: string;
+  /** Opens the object store of a storage namespace. */
+  openStore: (storageNamespace: string) => ObjectStore;
+  shape?: Partial<RangeShape>;
+  table?: Partial<TableOptions>;
+  blockCacheBytes?: number;
+}
+
+export interface Repo {
+  name: string;
+  storageNamespace: string;
+}
+
+export interface ApplyResult {
+  metaRangeId: MetaRangeId;
+  /** Changes that altered the tree. */
+  effective: number;
+  /** Range IDs written (not reused). */
+  rangesWritten: string[];
+}
+
+const METARANGE_CACHE = 64;
+
+export class CommittedManager {
+  private readonly stores = new Map<string, RangeStore>();
+  private readonly metaRanges = new Map<string, RangeRecord[]>();
+  private readonly shape: RangeShape;
+  private readonly tableOptions: TableOptions;
+  private readonly blockCache: BlockCache;
+
+  constructor(private readonly options: CommittedOptions) {
+    this.shape = { ...DEFAULT_RANGE_SHAPE, ...options.shape };
+    this.tableOptions = { compression: "snappy", blockSize: 32 * 1024, ...options.table };
+    this.blockCache = newBlockCache(options.blockCacheBytes ?? 256 * 1024 * 1024);
+  }
+
+  store(repo: Repo): RangeStore {
+    const key = `${repo.name}\0${repo.storageNamespace}`;
+    let s = this.stores.get(key);
+    if (!s) {
+      const dir = path.join(this.options.cacheDir, crypto.createHash("sha256").update(repo.storageNamespace).digest("hex").slice(0, 24));
+      s = new RangeStore(repo.name, this.options.openStore(repo.storageNamespace), dir, this.blockCache, this.tableOptions);
+      this.stores.set(key, s);
+    }
+    return s;
+  }
+
+  async metaRange(repo: Repo, id: MetaRangeId): Promise<RangeRecord[]> {
+    const cached = this.metaRanges.get(id);
+    if (cached) return cached;
+    const store = this.store(repo);
+    await store.ensureLocal([id]);
+    let records: RangeRecord[];
+    try {
+      records = readMetaRange(store.table(id).iterator(), store.describe(id));
+    } catch (err) {
+      throw store.corrupt(id, err);
+    }
+    if (this.metaRanges.size >= METARANGE_CACHE) this.metaRanges.delete(this.metaRanges.keys().next().value as string);
+    this.metaRanges.set(id, records);
+    return records;
+  }
+
+  /** Writes a metarange from records and puts every new table on the object store. */
+  private async writeTree(store: RangeStore, records: RangeRecord[]): Promise<MetaRangeId> {
+    const id = writeMetaRange(store, records);
+    await store.uploadPending();
+    this.metaRanges.set(id, records);
+    return id;
+  }
+
+  emptyMetaRange(repo: Repo): Promise<MetaRangeId> {
+    return this.writeTree(this.store(repo), []);
+  }
+
+  async get(repo: Repo, id: MetaRangeId, key: Buffer): Promise<Buffer | undefined> {
+    const records = await this.metaRange(repo, id);
+    const i = rangeIndexFor(records, key);
+    if (i >= records.length || !rangeHolds(records[i], key)) return undefined;
+    const store = this.store(repo);
+    await store.ensureLocal([records[i].id]);
+    try {
+      const v = store.table(records[i].id).get(key);
+      return v && Buffer.from(v);
+    } catch (err) {
+      throw store.corrupt(records[i].id, err);
+    }
+  }
+
+  async cursor(repo: Repo, id: MetaRangeId): Promise<CommittedCursor> {
+    return new CommittedCursor(this.store(repo), await this.metaRange(repo, id));
+  }
+
+  /** Applies sorted changes (in chunks) to a tree; writes only the ranges the changes land in. */
+  async apply(repo: Repo, base: MetaRangeId, chunks: AsyncIterable<Change[]> | Iterable<Change[]>): Promise<ApplyResult> {
+    const store = this.store(repo);
+    const records = await this.metaRange(repo, base);
+    const writer = new RangeWriter(store, this.shape);
+    const applier = new Applier(store, records, writer);
+    try {
+      for await (const chunk of chunks) {
+        await store.ensureLocal(applier.rangesTouched(chunk).map((r) => r.id));
+        applier.feed(chunk);
+      }
+      const result = applier.finish();
+      const metaRangeId = await this.writeTree(store, result);
+      return { metaRangeId, effective: applier.effective, rangesWritten: writer.written };
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  }
+
+  /** Writes a tree straight from sorted entries (bulk import; no staging). */
+  async importSorted(repo: Repo, entries: Iterable<[Buffer, Buffer]>): Promise<MetaRangeId> {
+    const store = this.store(repo);
+    const writer = new RangeWriter(store, this.shape);
+    let last: Buffer | undefined;
+    try {
+      for (const [key, value] of entries) {
+        if (last && Buffer.compare(key, last) <= 0) throw failedPrecondition(`import: keys must be strictly increasing (${key.toString()} after ${last.toString()})`);
+        last = key;
+        writer.add(key, value);
+      }
+      return await this.writeTree(store, writer.finish());
+    } catch (err) {
+      writer.abort();
+      throw err;
+    }
+  }
+
+  /** Fetches the ranges a diff of a and b reads, and returns the iterators that leave shared ranges out. */
+  private async diffIterators(repo: Repo, a: RangeRecord[], b: RangeRecord[]): Promise<[ValueIterator, ValueIterator]> {
+    const store = this.store(repo);
+    const shared = sharedRanges(a, b);
+    await store.ensureLocal([...a, ...b].filter((r) => !shared.has(r.id)).map((r) => r.id));
+    return [new MetaRangeIterator(store, a, shared), new MetaRangeIterator(store, b, shared)];
+  }
+
+  /** Every difference from `left` to `right`, in key order. */
+  async diff(repo: Repo, left: MetaRangeId, right: MetaRangeId): Promise<Difference[]> {
+    if (left === right) return [];
+    const [l, r] = await this.diffIterators(repo, await this.metaRange(repo, left), await this.metaRange(repo, right));
+    const it = new DiffIterator(l, r);
+    const out: Difference[] = [];
+    try {
+      while (it.next()) out.push(it.value());
+    } finally {
+      it.close();
+    }
+    return out;
+  }
+
+  /**
+   * Three-way merge of source into dest with `base` as the merge base. Throws FAILED_PRECONDITION listing the
+   * conflicting paths when the strategy is "none" and both sides changed a path differently.
+   */
+  async merge(repo: Repo, base: MetaRangeId, source: MetaRangeId, dest: MetaRangeId, strategy: MergeStrategy): Promise<ApplyResult> {
+    const store = this.store(repo);
+    const changes = await this.diff(repo, base, source);
+    const destRecords = await this.metaRange(repo, dest);
+    const touched = new Set<string>();
+    let i = 0;
+    for (const d of changes) {
+      i = rangeIndexFor(destRecords, d.key, i);
+      if (i < destRecords.length && rangeHolds(destRecords[i], d.key)) touched.add(destRecords[i].id);
+    }
+    await store.ensureLocal(touched);
+    const merged = mergeChanges(changes, new MetaRangeIterator(store, destRecords), strategy);
+    if (merged.conflicts.length > 0) {
+      const shown = merged.conflicts.slice(0, 20).map((k) => JSON.stringify(k.toString("utf8")));
+      const more = merged.conflicts.length > 20 ? ` and ${merged.conflicts.length - 20} more` : "";
+      throw failedPrecondition(`merge conflict in repository ${repo.name}: ${merged.conflicts.length} path(s) changed on both sides: ${shown.join(", ")}${more}`);
+    }
+    return this.apply(repo, dest, [merged.changes]);
+  }
+
+  /** The values of `keys` (sorted) in a tree, for callers that compare staged entries with committed ones. */
+  async getMany(repo: Repo, id: MetaRangeId, keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    const store = this.store(repo);
+    const records = await this.metaRange(repo, id);
+    const touched = new Set<string>();
+    for (const k of keys) {
+      const i = rangeIndexFor(records, k);
+      if (i < records.length && rangeHolds(records[i], k)) touched.add(records[i].id);
+    }
+    await store.ensureLocal(touched);
+    const it = new MetaRangeIterator(store, records);
+    try {
+      return keys.map((k) => (it.seekGE(k) && it.key().equals(k) ? Buffer.from(it.value()) : undefined));
+    } finally {
+      it.close();
+    }
+  }
+
+  close(): void {
+    for (const s of this.stores.values()) s.close();
+  }
+}
+
+export { ArrayIterator };

@@ -1,0 +1,51 @@
+// The only file that touches the SSTable codec: graveler's ranges and metaranges are RocksDB block-based tables
+// written and read through src/sstable. Keeping it here means a change in that API is a change in one place.
+import { BlockCache, TableReader, TableWriter } from "../../sstable";
+import type { ValueIterator } from "./iterator";
+
+export type Compression = "snappy" | "none";
+
+export interface TableOptions {
+  compression: Compression;
+  blockSize: number;
+}
+
+export interface OpenTable {
+  iterator(): ValueIterator;
+  get(key: Buffer): Buffer | undefined;
+  userProperty(name: string): Buffer | undefined;
+  close(): void;
+}
+
+export interface TableFileWriter {
+  add(key: Buffer, value: Buffer): void;
+  setProperty(name: string, value: string | Buffer): void;
+  finish(): void;
+  abort(): void;
+}
+
+export function createTableFile(file: string, options: TableOptions): TableFileWriter {
+  const writer = TableWriter.toFile(file, { compression: options.compression, blockSize: options.blockSize });
+  return {
+    add: (key, value) => writer.add(key, value),
+    setProperty: (name, value) => writer.setUserProperty(name, typeof value === "string" ? Buffer.from(value) : value),
+    finish: () => void writer.finish(),
+    abort: () => writer.abort(),
+  };
+}
+
+export function newBlockCache(bytes: number): BlockCache {
+  return new BlockCache(bytes);
+}
+
+export function openTableFile(file: string, name: string, cache: BlockCache): OpenTable {
+  const reader = TableReader.openFile(file, { cache, name });
+  return {
+    iterator: () => reader.iterator() as ValueIterator,
+    get: (key) => reader.get(key) ?? undefined,
+    userProperty: (name) => reader.properties.user.get(name),
+    close: () => (reader as { close?: () => void }).close?.(),
+  };
+}
+
+export type { BlockCache };

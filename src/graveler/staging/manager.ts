@@ -1,0 +1,62 @@
+// The staging manager: uncommitted entries, one key space per staging token, kept in the key-value store.
+// A staged value is 0x01 followed by the encoded entry, or 0x00 alone: a tombstone (the path is deleted).
+import type { KvMutation, KvStore } from "../kv/types";
+import { scanAll } from "../kv/types";
+import type { StagingToken } from "../ids";
+import { keys } from "../keys";
+
+export const TOMBSTONE = Buffer.from([0]);
+
+export const stagedValue = (value: Buffer | undefined): Buffer => (value === undefined ? TOMBSTONE : Buffer.concat([Buffer.from([1]), value]));
+
+/** The encoded entry of a staged value, or undefined for a tombstone. */
+export const unstage = (staged: Buffer): Buffer | undefined => (staged[0] === 0 ? undefined : staged.subarray(1));
+
+export interface StagedEntry {
+  path: Buffer;
+  /** Encoded entry, or undefined for a tombstone. */
+  value: Buffer | undefined;
+}
+
+export class StagingManager {
+  constructor(private readonly kv: KvStore) {}
+
+  setMutation(token: StagingToken, path: string, value: Buffer | undefined): KvMutation {
+    return { op: "put", key: keys.staged(token, path), value: stagedValue(value) };
+  }
+
+  /** The staged value of a path: undefined when not staged, {value: undefined} for a tombstone. */
+  async get(token: StagingToken, path: Buffer): Promise<{ value: Buffer | undefined } | undefined> {
+    const r = await this.kv.get(Buffer.concat([keys.staging(token), path]));
+    return r && { value: unstage(r.value) };
+  }
+
+  /** One page of staged entries in path order, under `prefix`, strictly after `after` or from `from`. */
+  async scan(token: StagingToken, options: { prefix?: Buffer; after?: Buffer; from?: Buffer; limit: number }): Promise<StagedEntry[]> {
+    const base = keys.staging(token);
+    const records = await this.kv.scan({
+      prefix: Buffer.concat([base, options.prefix ?? Buffer.alloc(0)]),
+      after: options.after && Buffer.concat([base, options.after]),
+      start: options.from && Buffer.concat([base, options.from]),
+      limit: options.limit,
+    });
+    return records.map((r) => ({ path: r.key.subarray(base.length), value: unstage(r.value) }));
+  }
+
+  async isEmpty(token: StagingToken): Promise<boolean> {
+    return (await this.kv.scan({ prefix: keys.staging(token), limit: 1 })).length === 0;
+  }
+
+  /** Deletes the staged entries of a token (under a path prefix when given). */
+  async drop(token: StagingToken, prefix = ""): Promise<void> {
+    let batch: KvMutation[] = [];
+    for await (const r of scanAll(this.kv, { prefix: keys.staged(token, prefix) })) {
+      batch.push({ op: "delete", key: r.key });
+      if (batch.length >= 5000) {
+        await this.kv.write({ mutations: batch });
+        batch = [];
+      }
+    }
+    if (batch.length) await this.kv.write({ mutations: batch });
+  }
+}

@@ -1,0 +1,49 @@
+// A graveler over temporary directories: a key-value store (memory or classic-level), a cache dir and local
+// object stores keyed by namespace ("local://NAME" lives under the env's root).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Graveler } from "../../../src/graveler/graveler";
+import { LevelKv } from "../../../src/graveler/kv/level";
+import { MemoryKv } from "../../../src/graveler/kv/memory";
+import type { RangeShape } from "../../../src/graveler/committed/range-writer";
+import type { Entry } from "../../../src/graveler/entry";
+import { TestLocalStore } from "./local-store";
+
+export interface TestEnv {
+  g: Graveler;
+  root: string;
+  store(namespace: string): TestLocalStore;
+  /** Opens a second engine over the same key-value store and object stores, with an empty cache. */
+  close(): Promise<void>;
+}
+
+export async function makeEnv(options: { level?: boolean; shape?: Partial<RangeShape>; now?: () => Date } = {}): Promise<TestEnv> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-graveler-"));
+  const stores = new Map<string, TestLocalStore>();
+  const store = (ns: string) => {
+    let s = stores.get(ns);
+    if (!s) {
+      s = new TestLocalStore(path.join(root, "stores", ns.replace(/^local:\/\//, "").replace(/[^\w.-]/g, "_")));
+      stores.set(ns, s);
+    }
+    return s;
+  };
+  const kv = options.level ? await LevelKv.open(path.join(root, "kv")) : new MemoryKv();
+  const g = new Graveler({ kv, committed: { cacheDir: path.join(root, "cache"), openStore: store, shape: options.shape }, now: options.now });
+  return {
+    g,
+    root,
+    store,
+    close: async () => {
+      await g.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+export function entry(tag: string, extra: Partial<Entry> = {}): Entry {
+  counter++;
+  return { physicalAddress: `data/${tag}-${counter}`, size: tag.length, etag: `etag-${tag}`, lastModified: new Date(1_700_000_000_000), addressType: "relative", ...extra };
+}
