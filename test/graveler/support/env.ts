@@ -8,23 +8,27 @@ import { LevelKv } from "../../../src/graveler/kv/level";
 import { MemoryKv } from "../../../src/graveler/kv/memory";
 import type { RangeShape } from "../../../src/graveler/committed/range-writer";
 import type { Entry } from "../../../src/graveler/entry";
-import { TestLocalStore } from "./local-store";
+import { openObjectStore } from "../../../src/block";
+import type { ObjectStore } from "../../../src/block/types";
 
 export interface TestEnv {
   g: Graveler;
   root: string;
-  store(namespace: string): TestLocalStore;
-  /** Opens a second engine over the same key-value store and object stores, with an empty cache. */
+  store(namespace: string): ObjectStore;
+  /** The directory of a "local://" namespace's store, to count and damage files. */
+  dir(namespace: string): string;
   close(): Promise<void>;
 }
 
 export async function makeEnv(options: { level?: boolean; shape?: Partial<RangeShape>; now?: () => Date } = {}): Promise<TestEnv> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-graveler-"));
-  const stores = new Map<string, TestLocalStore>();
+  const stores = new Map<string, ObjectStore>();
+  const dir = (ns: string) => path.join(root, "stores", ns.replace(/^local:\/\//, "").replace(/[^\w.-]/g, "_"));
   const store = (ns: string) => {
     let s = stores.get(ns);
     if (!s) {
-      s = new TestLocalStore(path.join(root, "stores", ns.replace(/^local:\/\//, "").replace(/[^\w.-]/g, "_")));
+      fs.mkdirSync(dir(ns), { recursive: true });
+      s = openObjectStore(`local://${dir(ns)}`);
       stores.set(ns, s);
     }
     return s;
@@ -35,6 +39,7 @@ export async function makeEnv(options: { level?: boolean; shape?: Partial<RangeS
     g,
     root,
     store,
+    dir,
     close: async () => {
       await g.close();
       fs.rmSync(root, { recursive: true, force: true });
