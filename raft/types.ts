@@ -148,7 +148,9 @@ export interface SoftState {
  * A batch of work the core hands to its runtime. The runtime must, in this order:
  * 1. persist `hardState` (if set), `snapshot` (if set) and `entries` with one fsync;
  * 2. send `messages` — except that a leader may send before persisting (it persists in parallel), because a
- *    leader's own log counts towards a quorum only through `advance()`;
+ *    leader's own log counts towards a quorum only through `advance()`; this holds only when the Ready does
+ *    not change `hardState.term` or `hardState.vote` (the Ready in which a node wins an election carries its
+ *    new term and self-vote: persist that one first, or a crash could let it vote twice in one term);
  * 3. apply `committedEntries` to the state machine in order, then report through `advance()`.
  * Messages to a follower that depend on the persisted state are only produced after the fact.
  */
