@@ -62,7 +62,7 @@ describe("graveler: committed ranges", function () {
       for (const f of files) {
         const file = path.join(env.dir(`local://${name}`), "_tarn", f);
         // sst_dump only accepts files named *.sst; Tarn's are named by their ID, so it reads them through a link.
-        const link = path.join(env.root, `${f}.sst`);
+        const link = path.join(env.root, `${name}-${f}.sst`);
         fs.symlinkSync(file, link);
         const out = execFileSync(tool, [`--file=${link}`, "--command=verify"], { encoding: "utf8" });
         assert.match(out, /The file is ok/, `sst_dump verify of ${f}: ${out}`);
@@ -70,7 +70,7 @@ describe("graveler: committed ranges", function () {
         for (const p of ["type", "min_key", "max_key", "count", "estimated_size_bytes"]) assert.ok(props.has(p), `${f} lacks property ${p}`);
         assert.match(props.get("type")!.toString(), /^(ranges|metaranges)$/);
       }
-      const shown = execFileSync(tool, [`--file=${path.join(env.root, `${c.metaRangeId}.sst`)}`, "--show_properties"], { encoding: "utf8" });
+      const shown = execFileSync(tool, [`--file=${path.join(env.root, `${name}-${c.metaRangeId}.sst`)}`, "--show_properties"], { encoding: "utf8" });
       // sst_dump prints user properties in hex
       assert.ok(shown.includes(`# type: 0x${Buffer.from("metaranges").toString("hex").toUpperCase()}`), shown);
       for (const p of ["min_key", "max_key", "count", "estimated_size_bytes"]) assert.ok(shown.includes(`# ${p}: 0x`), `${p} missing from sst_dump properties`);
