@@ -268,6 +268,11 @@ export class DurableLog implements LogStorage {
       this.snap = decodeSnapshotRecord(records[0].payload);
     }
     const seqs = await listSegments(this.dir);
+    if (!meta && seqs.length === 0) {
+      // A brand-new log: its first membership is part of its durable state from now on, so a restart with
+      // different start-up options cannot change who the voters are.
+      await writeFileAtomic(metaFile, encodeSnapshotRecord(this.snap));
+    }
     for (let i = 0; i < seqs.length; i++) {
       this.segments.push({ seq: seqs[i], maxIndex: await this.replaySegment(seqs[i], i === seqs.length - 1) });
     }

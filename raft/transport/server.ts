@@ -27,6 +27,14 @@ export interface PeerServerOptions {
   logger: Logger;
 }
 
+const STATUS_BY_NAME: Record<string, status | undefined> = {
+  UNAVAILABLE: status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  FAILED_PRECONDITION: status.FAILED_PRECONDITION,
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  INTERNAL: status.INTERNAL,
+};
+
 type Refusal = { code: status; details: string; metadata?: Metadata };
 
 export function peerServiceImplementation(opts: PeerServerOptions, handlers: PeerHandlers): UntypedServiceImplementation {
@@ -87,7 +95,8 @@ export function peerServiceImplementation(opts: PeerServerOptions, handlers: Pee
         const metadata = new Metadata();
         const leader = (err as { leaderAddress?: string }).leaderAddress;
         if (leader) metadata.set("x-tarn-leader", leader);
-        const code = err instanceof TransportError ? err.grpcCode : ((err as { grpcCode?: status }).grpcCode ?? status.UNAVAILABLE);
+        const named = STATUS_BY_NAME[(err as { code?: string }).code ?? ""];
+        const code = err instanceof TransportError ? err.grpcCode : ((err as { grpcCode?: status }).grpcCode ?? named ?? status.UNAVAILABLE);
         callback({ code, details: (err as Error).message, metadata });
       },
     );

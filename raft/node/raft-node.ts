@@ -1,0 +1,608 @@
+// The Raft runtime: owns a RawNode and does its I/O. One loop drives the core:
+//
+//   inputs (ticks, peer messages, proposals, reads) ──► RawNode ──► Ready
+//   Ready: leader? send now │ persist (one write + fdatasync) │ follower? send now │ restore snapshot
+//          │ apply committed entries │ answer reads │ advance
+//
+// Everything that arrives while a Ready is being persisted waits for the next one, so concurrent proposals
+// are committed in groups (one fsync and one append message per group). A leader sends before it persists
+// (the Ready contract allows it: its own log counts only through advance()), so its fsync overlaps the
+// followers'.
+//
+// Proposals on a follower are forwarded to the leader over the transport and resolve with the leader's
+// result. A proposal resolves when its entry is applied, with the state machine's result; it rejects with
+// ProposalLostError when another entry was committed at its index (safe to retry), NotLeaderError when no
+// leader is known in time, and ProposalTimeoutError when its fate is unknown.
+import { randomBytes } from "node:crypto";
+import type { Server } from "@grpc/grpc-js";
+import { status as grpcStatus } from "@grpc/grpc-js";
+import { decodeConfChange } from "../confchange";
+import { ProposalDroppedError } from "../errors";
+import { RawNode, Status } from "../rawnode";
+import { DurableLog } from "../storage";
+import { ForwardError, GrpcTransport } from "../transport";
+import { ConfChange, ConfChangeType, ConfState, Entry, EntryType, Message, MessageType, NodeId, NONE, Ready, Snapshot, StateRole } from "../types";
+import { ProposalIds, unwrapCommand, wrapCommand } from "./envelope";
+import { NodeFailedError, NodeStoppedError, NotLeaderError, ProposalLostError, ProposalTimeoutError, RaftNodeError } from "./errors";
+import type { Logger } from "./logger";
+import { stderrLogger } from "./logger";
+import type { StateMachine } from "./state-machine";
+
+export interface RaftNodeOptions {
+  id: NodeId;
+  /**
+   * Peer addresses (HOST:PORT) of the members. On the first start of an empty data dir these are the voters
+   * of the new cluster; later the membership comes from the log and this only supplies addresses.
+   */
+  members: Record<NodeId, string>;
+  /**
+   * This member joins an existing cluster (after the leader's addLearner/addVoter): it starts with no
+   * membership of its own and learns it from the leader's log or snapshot.
+   */
+  join?: boolean;
+  dataDir: string;
+  cluster: string;
+  /** The shared cluster secret (TARN_CLUSTER_SECRET). */
+  secret: string;
+  stateMachine: StateMachine;
+  /** Add the peer service to this server (its owner binds it), or bind `listen` for a server of our own. */
+  server?: Server;
+  listen?: string;
+  /** Milliseconds per logical tick (default 100). */
+  tickMs?: number;
+  /** Ticks before a follower without a leader campaigns (default 10), and between heartbeats (default 1). */
+  electionTicks?: number;
+  heartbeatTicks?: number;
+  maxSizePerMsg?: number;
+  maxInflightMsgs?: number;
+  /** Take a snapshot and compact the log once this many entries are applied past the last one (default 10000). */
+  snapshotEntries?: number;
+  /** How long propose(), readIndex() and membership calls wait before rejecting (default 10 s). */
+  timeoutMs?: number;
+  logger?: Logger;
+  random?: () => number;
+}
+
+interface ProposalWaiter {
+  resolve(result: Uint8Array): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface ReadWaiter {
+  ctx: Uint8Array;
+  index?: number;
+  resolve(): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface NodeStatus extends Status {
+  /** Index up to which this node's log is on disk. */
+  persistedIndex: number;
+  leaderAddress?: string;
+}
+
+export class RaftNode {
+  private readonly raw: RawNode;
+  private readonly transport: GrpcTransport;
+  private readonly sm: StateMachine;
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+  private readonly snapshotEntries: number;
+  private readonly ids = new ProposalIds();
+  private readonly addresses = new Map<NodeId, string>();
+
+  // inputs gathered between Readies
+  private inbox: Message[] = [];
+  private ticks = 0;
+  private unreachable = new Set<NodeId>();
+  private proposals: Uint8Array[] = [];
+  private confChanges: ConfChange[] = [];
+  private readRequests: Uint8Array[] = [];
+  private transfers: NodeId[] = [];
+
+  // waiters
+  private readonly pending = new Map<number, ProposalWaiter>();
+  /** Index → proposal id, for our own entries seen in a Ready: a different entry applied there means lost. */
+  private readonly ourIndexes = new Map<number, number>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private readonly leaderWatchers = new Set<() => void>();
+  private confWaiter?: { resolve(cs: ConfState): void; reject(err: Error): void; timer: NodeJS.Timeout };
+
+  private role: StateRole = StateRole.Follower;
+  private leader: NodeId = NONE;
+  private applied: number;
+  /** Entries up to this index were applied to the state machine before a restart: skip them. */
+  private readonly smApplied: number;
+  private confState: ConfState;
+  private stopped = false;
+  private snapshotWanted = false;
+  private failure?: Error;
+  private dirty = false;
+  private wake?: () => void;
+  private ticker?: NodeJS.Timeout;
+  private loopDone?: Promise<void>;
+
+  private constructor(
+    private readonly opts: RaftNodeOptions,
+    private readonly storage: DurableLog,
+  ) {
+    this.sm = opts.stateMachine;
+    this.logger = opts.logger ?? stderrLogger;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.snapshotEntries = opts.snapshotEntries ?? 10_000;
+    for (const [id, address] of Object.entries(opts.members)) this.addresses.set(id, address);
+    const snap = storage.snapshot();
+    this.applied = snap.metadata.index;
+    this.smApplied = opts.stateMachine.appliedIndex?.() ?? 0;
+    this.confState = storage.initialState().confState;
+    // The core re-delivers every committed entry after the snapshot, so that membership changes are applied
+    // to it again; the runtime skips those the state machine already has (smApplied).
+    this.raw = new RawNode({
+      id: opts.id,
+      electionTick: opts.electionTicks ?? 10,
+      heartbeatTick: opts.heartbeatTicks ?? 1,
+      storage,
+      applied: snap.metadata.index,
+      maxSizePerMsg: opts.maxSizePerMsg ?? 1024 * 1024,
+      maxInflightMsgs: opts.maxInflightMsgs ?? 256,
+      preVote: true,
+      checkQuorum: true,
+      random: opts.random ?? Math.random,
+      logger: { debug: () => {}, info: (m, f) => this.logger.info(m, f as Record<string, unknown>), warn: (m, f) => this.logger.warn(m, f as Record<string, unknown>) },
+    });
+    this.transport = new GrpcTransport(
+      { self: opts.id, cluster: opts.cluster, secret: opts.secret, peers: opts.members, server: opts.server, listen: opts.listen, logger: this.logger },
+      {
+        onMessages: (_from, messages) => {
+          for (const m of messages) this.inbox.push(m);
+          this.signal();
+        },
+        onUnreachable: (peer) => {
+          this.unreachable.add(peer);
+          this.signal();
+        },
+        onPropose: (_from, data) => this.proposeHere(data),
+        readSnapshot: async (_index, reference) => {
+          if (!this.sm.readSnapshot) throw new RaftNodeError("FAILED_PRECONDITION", "this state machine serves no snapshot bytes");
+          return this.sm.readSnapshot(reference);
+        },
+      },
+    );
+  }
+
+  /** Opens the durable log in `dataDir`, restores the state machine from its snapshot if needed, and starts. */
+  static async start(opts: RaftNodeOptions): Promise<RaftNode> {
+    const voters = opts.join ? [] : Object.keys(opts.members).sort();
+    const storage = await DurableLog.open({
+      dir: opts.dataDir,
+      initialConfState: { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
+      logger: opts.logger,
+    });
+    const snap = storage.snapshot();
+    const smApplied = opts.stateMachine.appliedIndex?.() ?? 0;
+    if (snap.metadata.index > smApplied) {
+      await opts.stateMachine.restore(snap, () => Promise.reject(new RaftNodeError("UNAVAILABLE", "no leader to fetch a snapshot from at start-up")));
+    }
+    const node = new RaftNode(opts, storage);
+    await node.transport.start();
+    node.ticker = setInterval(() => {
+      node.ticks++;
+      node.signal();
+    }, opts.tickMs ?? 100);
+    node.loopDone = node.loop();
+    return node;
+  }
+
+  get id(): NodeId {
+    return this.opts.id;
+  }
+
+  /** Proposes a command and resolves with the state machine's result once it is applied. */
+  async propose(command: Uint8Array): Promise<Uint8Array> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      this.checkRunning();
+      if (this.role === StateRole.Leader) return this.proposeHere(command);
+      const leader = this.leader;
+      if (leader !== NONE && leader !== this.opts.id) {
+        try {
+          return await this.transport.propose(leader, command, Math.max(1, deadline - Date.now()));
+        } catch (err) {
+          if (err instanceof ForwardError && err.grpcCode === grpcStatus.DEADLINE_EXCEEDED) throw new ProposalTimeoutError(`proposal forwarded to ${leader}`, this.timeoutMs);
+          if (err instanceof ForwardError) throw new NotLeaderError(err.message, leader, this.addresses.get(leader));
+          throw err;
+        }
+      }
+      if (!(await this.waitForLeader(deadline))) throw new NotLeaderError(`no leader elected within ${this.timeoutMs} ms`);
+    }
+  }
+
+  /** Resolves once this node's state machine reflects every write committed before the call (ReadIndex). */
+  async readIndex(): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    while (this.leader === NONE) {
+      this.checkRunning();
+      if (!(await this.waitForLeader(deadline))) throw new NotLeaderError(`no leader elected within ${this.timeoutMs} ms`);
+    }
+    this.checkRunning();
+    const ctx = randomBytes(12);
+    return new Promise<void>((resolve, reject) => {
+      const key = ctx.toString("hex");
+      const timer = setTimeout(() => {
+        this.reads.delete(key);
+        reject(new ProposalTimeoutError("read index", this.timeoutMs));
+      }, Math.max(1, deadline - Date.now()));
+      this.reads.set(key, { ctx, resolve, reject, timer });
+      this.readRequests.push(ctx);
+      this.signal();
+    });
+  }
+
+  /** Adds a voter (or promotes a learner). Only on the leader; resolves with the new membership once applied. */
+  addVoter(id: NodeId, address: string): Promise<ConfState> {
+    return this.changeMembership({ changes: [{ type: ConfChangeType.AddVoter, node: id, address }] });
+  }
+
+  /** Adds a learner: it receives the log but does not vote until promoted with addVoter. */
+  addLearner(id: NodeId, address: string): Promise<ConfState> {
+    return this.changeMembership({ changes: [{ type: ConfChangeType.AddLearner, node: id, address }] });
+  }
+
+  removeMember(id: NodeId): Promise<ConfState> {
+    return this.changeMembership({ changes: [{ type: ConfChangeType.RemoveNode, node: id }] });
+  }
+
+  /** Proposes any membership change (several changes use joint consensus). Only on the leader. */
+  changeMembership(cc: ConfChange): Promise<ConfState> {
+    this.checkRunning();
+    if (this.role !== StateRole.Leader) return Promise.reject(this.notLeader("membership changes"));
+    if (this.confWaiter) return Promise.reject(new RaftNodeError("FAILED_PRECONDITION", "another membership change is in progress"));
+    return new Promise<ConfState>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.confWaiter = undefined;
+        reject(new ProposalTimeoutError("membership change", this.timeoutMs));
+      }, this.timeoutMs);
+      this.confWaiter = { resolve, reject, timer };
+      this.confChanges.push(cc);
+      this.signal();
+    });
+  }
+
+  /** Hands leadership to `to`; resolves when it is the leader. */
+  async transferLeadership(to: NodeId): Promise<void> {
+    this.checkRunning();
+    const deadline = Date.now() + this.timeoutMs;
+    this.transfers.push(to);
+    this.signal();
+    while (this.leader !== to) {
+      this.checkRunning();
+      if (!(await this.waitForLeader(deadline, true))) throw new ProposalTimeoutError(`leadership transfer to ${to}`, this.timeoutMs);
+    }
+  }
+
+  /** Starts an election now (e.g. to pick a leader quickly in tests). */
+  campaign(): void {
+    this.inbox.push({ type: MessageType.Hup, from: this.opts.id, to: this.opts.id, term: 0, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0 });
+    this.signal();
+  }
+
+  status(): NodeStatus {
+    const s = this.raw.status();
+    return { ...s, applied: this.applied, persistedIndex: this.storage.lastIndex(), leaderAddress: this.addresses.get(s.leader) };
+  }
+
+  isLeader(): boolean {
+    return this.role === StateRole.Leader;
+  }
+
+  leaderId(): NodeId {
+    return this.leader;
+  }
+
+  addressOf(id: NodeId): string | undefined {
+    return this.addresses.get(id);
+  }
+
+  /** The error that stopped the node (a full disk, a failed fsync, a corrupt entry), if any. */
+  failedWith(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Stops ticking, finishes the Ready in progress, rejects everything pending, closes log and transport. */
+  async stop(): Promise<void> {
+    if (this.stopped && !this.loopDone) return;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.signal();
+    await this.loopDone;
+    this.loopDone = undefined;
+    this.rejectAll(new NodeStoppedError());
+    await this.transport.stop();
+    await this.storage.close();
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------------------
+
+  private signal(): void {
+    this.dirty = true;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (!this.stopped) {
+        this.drainInputs();
+        if (this.raw.hasReady()) {
+          const rd = this.raw.ready();
+          await this.handleReady(rd);
+          this.raw.advance(rd);
+          await this.maybeSnapshot();
+          continue;
+        }
+        if (!this.dirty) await new Promise<void>((resolve) => (this.wake = resolve));
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private drainInputs(): void {
+    this.dirty = false;
+    for (; this.ticks > 0; this.ticks--) this.raw.tick();
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const m of inbox) {
+      try {
+        this.raw.step(m);
+      } catch (err) {
+        this.logger.warn(`dropped a ${m.type} message from ${m.from}: ${(err as Error).message}`);
+      }
+    }
+    for (const peer of this.unreachable) this.raw.reportUnreachable(peer);
+    this.unreachable.clear();
+    const proposals = this.proposals;
+    this.proposals = [];
+    for (const data of proposals) {
+      try {
+        this.raw.propose(data);
+      } catch (err) {
+        const id = unwrapCommand(data).id;
+        const waiter = this.pending.get(id);
+        this.pending.delete(id);
+        clearTimeout(waiter?.timer);
+        waiter?.reject(err instanceof ProposalDroppedError ? this.notLeader(err.message) : (err as Error));
+      }
+    }
+    for (const cc of this.confChanges.splice(0)) {
+      try {
+        this.raw.proposeConfChange(cc);
+      } catch (err) {
+        this.settleConf(undefined, err as Error);
+      }
+    }
+    for (const ctx of this.readRequests.splice(0)) this.raw.readIndex(ctx);
+    for (const to of this.transfers.splice(0)) this.raw.transferLeader(to);
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leader);
+    for (const e of rd.entries) this.noteOurEntry(e);
+    const leaderSendsFirst = this.role === StateRole.Leader;
+    if (leaderSendsFirst) this.sendMessages(rd.messages);
+    try {
+      await this.storage.save(rd.entries, rd.hardState, rd.snapshot);
+    } catch (err) {
+      throw new NodeFailedError(err as Error);
+    }
+    if (!leaderSendsFirst) this.sendMessages(rd.messages);
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+    for (const rs of rd.readStates) {
+      const waiter = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
+      if (waiter) waiter.index = rs.index;
+    }
+    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
+    this.answerReads();
+  }
+
+  private onSoftState(role: StateRole, leader: NodeId): void {
+    const lostLeadership = this.role === StateRole.Leader && role !== StateRole.Leader;
+    this.role = role;
+    if (leader !== this.leader) this.logger.info(`leader is now '${leader || "none"}'`, { id: this.opts.id });
+    this.leader = leader;
+    if (lostLeadership) this.settleConf(undefined, this.notLeader("membership change interrupted: leadership lost"));
+    for (const watcher of [...this.leaderWatchers]) watcher();
+  }
+
+  private noteOurEntry(e: Entry): void {
+    if (e.type !== EntryType.Normal || e.data.length === 0 || this.pending.size === 0) return;
+    const { id } = unwrapCommand(e.data);
+    if (this.pending.has(id)) this.ourIndexes.set(e.index, id);
+  }
+
+  private sendMessages(messages: Message[]): void {
+    if (messages.length === 0) return;
+    const failed = this.transport.send(messages);
+    for (const m of messages) {
+      // A snapshot message carries a reference only: once it is handed to the stream, the follower fetches it.
+      if (m.type === MessageType.Snap) this.raw.reportSnapshot(m.to, !failed.has(m.to));
+    }
+  }
+
+  private async installSnapshot(snapshot: Snapshot): Promise<void> {
+    const leader = this.leader;
+    await this.sm.restore(snapshot, () => this.transport.fetchSnapshot(leader, snapshot.metadata.index, snapshot.reference));
+    this.confState = snapshot.metadata.confState;
+    this.applied = snapshot.metadata.index;
+    this.logger.info(`installed snapshot at index ${snapshot.metadata.index}`, { id: this.opts.id });
+  }
+
+  /** Applies committed entries: commands in batches to the state machine, membership changes to the core. */
+  private async applyEntries(entries: Entry[]): Promise<void> {
+    let batch: Entry[] = [];
+    let ids: number[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const results = await this.sm.apply(batch);
+      for (let i = 0; i < batch.length; i++) this.settleProposal(batch[i].index, ids[i], results[i]);
+      batch = [];
+      ids = [];
+    };
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        await flush();
+        this.applyConfChange(e);
+      } else if (e.data.length === 0) {
+        this.settleProposal(e.index, -1, undefined); // a new leader's no-op
+      } else {
+        const { id, command } = unwrapCommand(e.data);
+        if (e.index <= this.smApplied) {
+          this.settleProposal(e.index, id, undefined);
+        } else {
+          batch.push({ ...e, data: command });
+          ids.push(id);
+        }
+      }
+      this.applied = e.index;
+    }
+    await flush();
+  }
+
+  private settleProposal(index: number, id: number, result: Uint8Array | undefined): void {
+    const expected = this.ourIndexes.get(index);
+    if (expected !== undefined) {
+      this.ourIndexes.delete(index);
+      if (expected !== id) {
+        const lost = this.pending.get(expected);
+        this.pending.delete(expected);
+        clearTimeout(lost?.timer);
+        lost?.reject(new ProposalLostError(index));
+      }
+    }
+    const waiter = this.pending.get(id);
+    if (!waiter) return;
+    this.pending.delete(id);
+    clearTimeout(waiter.timer);
+    waiter.resolve(result ?? new Uint8Array(0));
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    this.confState = this.raw.applyConfChange(cc);
+    for (const change of cc.changes) {
+      if (change.node === this.opts.id) continue;
+      if (change.type === ConfChangeType.RemoveNode) {
+        this.transport.removePeer(change.node);
+      } else if (change.address) {
+        this.addresses.set(change.node, change.address);
+        this.transport.setPeer(change.node, change.address);
+      }
+    }
+    this.sm.onConfChange?.(cc, this.confState);
+    // A member added after the last snapshot would refuse that snapshot (it is not in its membership): take
+    // a new one, so a learner that needs a snapshot gets one that includes it.
+    if (cc.changes.some((c) => c.type !== ConfChangeType.RemoveNode)) this.snapshotWanted = true;
+    if (e.index > this.storage.snapshot().metadata.index) this.settleConf(this.confState);
+  }
+
+  private settleConf(cs: ConfState | undefined, err?: Error): void {
+    const waiter = this.confWaiter;
+    if (!waiter) return;
+    this.confWaiter = undefined;
+    clearTimeout(waiter.timer);
+    if (cs) waiter.resolve(cs);
+    else waiter.reject(err ?? new RaftNodeError("INTERNAL", "membership change failed"));
+  }
+
+  private answerReads(): void {
+    for (const [key, waiter] of this.reads) {
+      if (waiter.index !== undefined && waiter.index <= this.applied) {
+        this.reads.delete(key);
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    const snapIndex = this.storage.snapshot().metadata.index;
+    const due = this.applied - snapIndex >= this.snapshotEntries || (this.snapshotWanted && this.applied > snapIndex);
+    if (!due || this.applied > this.storage.lastIndex()) return;
+    this.snapshotWanted = false;
+    const index = this.applied;
+    const reference = await this.sm.snapshot(index);
+    await this.storage.compact({ metadata: { index, term: this.storage.term(index), confState: this.confState }, reference });
+    this.logger.info(`snapshot at index ${index} (${reference}); log compacted`, { id: this.opts.id });
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------------------
+
+  /** Proposes on this node (the leader, or a forwarded proposal arriving at it). */
+  private proposeHere(command: Uint8Array): Promise<Uint8Array> {
+    if (this.stopped) return Promise.reject(this.failure ? new NodeFailedError(this.failure) : new NodeStoppedError());
+    if (this.role !== StateRole.Leader) return Promise.reject(this.notLeader("proposals"));
+    const id = this.ids.next();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ProposalTimeoutError("proposal", this.timeoutMs));
+      }, this.timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      this.proposals.push(wrapCommand(id, command));
+      this.signal();
+    });
+  }
+
+  private notLeader(what: string): NotLeaderError {
+    const leader = this.leader !== this.opts.id ? this.leader : NONE;
+    const address = leader ? this.addresses.get(leader) : undefined;
+    const err = new NotLeaderError(`${what}: this member (${this.opts.id}) is not the leader${leader ? `; the leader is ${leader} at ${address}` : ""}`, leader || undefined, address);
+    return Object.assign(err, { grpcCode: grpcStatus.UNAVAILABLE });
+  }
+
+  /** Resolves true when a leader is known (or, with `change`, when the leader changes); false at the deadline. */
+  private waitForLeader(deadline: number, change = false): Promise<boolean> {
+    if (!change && this.leader !== NONE) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.leaderWatchers.delete(watcher);
+        resolve(ok);
+      };
+      const watcher = () => done(true);
+      const timer = setTimeout(() => done(false), Math.max(0, Math.min(deadline - Date.now(), 1000)));
+      this.leaderWatchers.add(watcher);
+    }).then((ok): Promise<boolean> | boolean => ok || (Date.now() < deadline && !this.stopped ? this.waitForLeader(deadline, change) : false));
+  }
+
+  private checkRunning(): void {
+    if (this.failure) throw new NodeFailedError(this.failure);
+    if (this.stopped) throw new NodeStoppedError();
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    this.stopped = true;
+    clearInterval(this.ticker);
+    this.logger.error(`raft node ${this.opts.id} stopped: ${err.message}`);
+    this.rejectAll(err instanceof NodeFailedError ? err : new NodeFailedError(err));
+  }
+
+  private rejectAll(err: Error): void {
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err);
+    }
+    this.pending.clear();
+    for (const waiter of this.reads.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(err);
+    }
+    this.reads.clear();
+    this.settleConf(undefined, err);
+    for (const watcher of [...this.leaderWatchers]) watcher();
+  }
+}

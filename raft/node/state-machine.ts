@@ -1,0 +1,26 @@
+// What the runtime drives: the replicated state machine. raft/ knows nothing of what the commands mean.
+import type { ConfChange, ConfState, Entry, Snapshot } from "../types";
+
+export interface StateMachine {
+  /**
+   * Applies committed commands in log order; `entries[i].data` is the command as proposed (no envelope).
+   * Returns one result per entry, handed to the proposer's `propose()` promise. Must be deterministic.
+   */
+  apply(entries: Entry[]): Promise<Uint8Array[]> | Uint8Array[];
+  /**
+   * The last index whose effects are durable in the state machine (0 for an in-memory machine). After a
+   * restart, entries up to it are not applied again.
+   */
+  appliedIndex?(): number;
+  /** Saves a snapshot of the state as of `index` (the last applied entry); returns where it is. */
+  snapshot(index: number): Promise<string>;
+  /**
+   * Replaces the whole state with `snapshot`: read it from `snapshot.reference` (e.g. the object store), or
+   * call `fetch()` to stream its bytes from the leader when there is no shared store.
+   */
+  restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void>;
+  /** The bytes of a snapshot this member made, served to followers by the fallback stream. */
+  readSnapshot?(reference: string): Promise<Uint8Array>;
+  /** Told about every applied membership change, after the fact. */
+  onConfChange?(change: ConfChange, confState: ConfState): void;
+}

@@ -1,0 +1,74 @@
+// A trivial replicated key-value state machine for the runtime's tests and the raft-vs-etcd benchmark, and
+// the helpers to run it: commands are `put key value`, results the index at which the put was applied.
+//
+// Command encoding: op u8 (1 = put) | key length u16 LE | key | value.
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import type { StateMachine } from "../../raft/node";
+import type { Entry, Snapshot } from "../../raft/types";
+
+export function encodePut(key: string, value: Uint8Array): Buffer {
+  const k = Buffer.from(key, "utf8");
+  const buf = Buffer.allocUnsafe(3 + k.length + value.length);
+  buf[0] = 1;
+  buf.writeUInt16LE(k.length, 1);
+  k.copy(buf, 3);
+  buf.set(value, 3 + k.length);
+  return buf;
+}
+
+export class KvStateMachine implements StateMachine {
+  readonly data = new Map<string, Buffer>();
+  lastApplied = 0;
+
+  constructor(private readonly snapshotDir: string) {}
+
+  apply(entries: Entry[]): Uint8Array[] {
+    return entries.map((e) => {
+      const buf = Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength);
+      if (buf[0] !== 1) throw new Error(`unknown kv command ${buf[0]} at index ${e.index}`);
+      const keyLength = buf.readUInt16LE(1);
+      this.data.set(buf.toString("utf8", 3, 3 + keyLength), Buffer.from(buf.subarray(3 + keyLength)));
+      this.lastApplied = e.index;
+      return Buffer.from(String(e.index));
+    });
+  }
+
+  async snapshot(index: number): Promise<string> {
+    fs.mkdirSync(this.snapshotDir, { recursive: true });
+    const file = path.join(this.snapshotDir, `snap-${index}.json`);
+    await fs.promises.writeFile(file, this.serialize());
+    return `file:${file}`;
+  }
+
+  async restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void> {
+    const file = snapshot.reference.replace(/^file:/, "");
+    const bytes = fs.existsSync(file) && file.startsWith(this.snapshotDir) ? await fs.promises.readFile(file) : Buffer.from(await fetch());
+    const entries = JSON.parse(bytes.toString("utf8")) as [string, string][];
+    this.data.clear();
+    for (const [k, v] of entries) this.data.set(k, Buffer.from(v, "base64"));
+    this.lastApplied = snapshot.metadata.index;
+  }
+
+  async readSnapshot(reference: string): Promise<Uint8Array> {
+    return fs.promises.readFile(reference.replace(/^file:/, ""));
+  }
+
+  serialize(): Buffer {
+    return Buffer.from(JSON.stringify([...this.data].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString("base64")])));
+  }
+}
+
+/** Free TCP ports on 127.0.0.1 (bound and released: another process could take one in between). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((resolve) => {
+      const s = net.createServer();
+      s.listen(0, "127.0.0.1", () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
