@@ -17,6 +17,10 @@ export interface TestEnv {
   store(namespace: string): ObjectStore;
   /** The directory of a "local://" namespace's store, to count and damage files. */
   dir(namespace: string): string;
+  /** A second engine over the same key-value store and object stores, with an empty local cache. */
+  fresh(): Graveler;
+  /** Everything in the key-value store, to check that a refused operation changed nothing. */
+  dump(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -35,11 +39,16 @@ export async function makeEnv(options: { level?: boolean; shape?: Partial<RangeS
   };
   const kv = options.level ? await LevelKv.open(path.join(root, "kv")) : new MemoryKv();
   const g = new Graveler({ kv, committed: { cacheDir: path.join(root, "cache"), openStore: store, shape: options.shape }, now: options.now });
+  let freshCount = 0;
+  const fresh = () => new Graveler({ kv, committed: { cacheDir: path.join(root, `cache-${++freshCount}`), openStore: store, shape: options.shape }, now: options.now });
+  const dump = async () => (await kv.scan({})).map((r) => `${r.key.toString("hex")}=${r.value.toString("hex")}@${r.version}`).join("\n");
   return {
     g,
     root,
     store,
     dir,
+    fresh,
+    dump,
     close: async () => {
       await g.close();
       fs.rmSync(root, { recursive: true, force: true });
