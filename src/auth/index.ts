@@ -3,12 +3,12 @@ export { ACTIONS, adminPolicy, authorize, AUTH_RESOURCE, checkPolicy, CLUSTER_RE
 export type { Action, Decision, Effect, Policy, Principal, Statement } from "./policy";
 export { AUTH_HEADERS, newNonce, signRequest, SIGNATURE_ALGORITHM, verifyRequest } from "./signing";
 export type { SignRequestInput, VerifiedRequest, VerifyRequestInput } from "./signing";
-export { PEER_HEADERS, PEER_SIGNATURE_ALGORITHM, signPeerRequest, verifyPeerRequest } from "./peer";
-export type { SignPeerRequestInput, VerifiedPeer, VerifyPeerRequestInput } from "./peer";
+export { PEER_HEADERS, signPeerRequest, verifyPeerRequest } from "./peer";
+export type { PeerRole, SignPeerRequestInput, VerifiedPeer, VerifyPeerRequestInput } from "./peer";
 export { contentSha256, DEFAULT_WINDOW_MS, formatSigningDate, parseSigningDate } from "./canonical";
 export type { Headers } from "./canonical";
 export { ReplayGuard } from "./replay";
-export { deriveClusterKeys, readClusterSecret } from "./cluster-secret";
+export { deriveClusterKeys, gatewayKeyFrom, gatewayTokenFor, readClusterSecret } from "./cluster-secret";
 export type { ClusterKeys } from "./cluster-secret";
 export { decryptSecret, encryptSecret } from "./secret-cipher";
 export { checkAccessKeyId, checkSecretAccessKey, GENERATED_ACCESS_KEY_ID, generateAccessKeyId, generateSecretAccessKey } from "./keys";

@@ -57,6 +57,8 @@ const RULES: Record<string, Record<string, Rule>> = {
   },
   ObjectService: {
     PrepareUpload: onRepo("repos:Write"),
+    PresignUploadParts: onRepo("repos:Write"),
+    AbortMultipartUpload: onRepo("repos:Write"),
     StageObject: onRepo("repos:Write"),
     GetObject: onRepo("repos:Read"),
     StatObject: onRepo("repos:Read"),

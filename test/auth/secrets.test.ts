@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { decryptSecret, deriveClusterKeys, encryptSecret, GENERATED_ACCESS_KEY_ID, generateAccessKeyId, generateSecretAccessKey, readClusterSecret } from "../../src/auth";
 import { CorruptionError } from "../../src/errors";
 
-const { credentialKey, peerKey } = deriveClusterKeys("cluster secret for the tests 0123");
+const { credentialKey, memberKey, gatewayKey } = deriveClusterKeys("cluster secret for the tests 0123");
 const KEY_ID = "AKIAABCDEFGHIJKLMNOP";
 
 function corrupt(fn: () => unknown, message: RegExp) {
@@ -31,7 +31,9 @@ describe("auth: access keys and their encrypted secrets", () => {
 
   it("derives distinct keys for distinct purposes", () => {
     assert.equal(credentialKey.length, 32);
-    assert.notDeepEqual(credentialKey, peerKey);
+    assert.notDeepEqual(credentialKey, memberKey);
+    assert.notDeepEqual(gatewayKey, memberKey);
+    assert.notDeepEqual(gatewayKey, credentialKey);
     assert.deepEqual(deriveClusterKeys("cluster secret for the tests 0123").credentialKey, credentialKey);
   });
 
