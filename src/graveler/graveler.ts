@@ -318,14 +318,7 @@ export class Graveler {
     const repo = await this.getRepository(repoName);
     const id = branchId(branch);
     if (typeof options.message !== "string") throw invalidArgument("commit message is required");
-    const before = await this.refs.getBranch(repo.id, id);
-    const pending = before.record.sealedTokens.length > 0 || !(await this.staging.isEmpty(before.record.stagingToken));
-    if (!pending && !options.allowEmpty) throw failedPrecondition(`no changes to commit on branch ${id} of repository ${repo.id}`);
-    const sealed = await this.refs.updateBranch(repo.id, before, {
-      commitId: before.record.commitId,
-      stagingToken: newToken(),
-      sealedTokens: [before.record.stagingToken, ...before.record.sealedTokens],
-    });
+    const sealed = await this.seal(repo, id, options.allowEmpty ?? false);
     const head = await this.refs.getCommit(repo.id, sealed.record.commitId);
     const result = await this.committed.apply(this.repo(repo), head.metaRangeId, stagedChunks(this.staging, sealed.record.sealedTokens));
     const unchanged = result.metaRangeId === head.metaRangeId;
@@ -348,6 +341,24 @@ export class Graveler {
     }
     await this.dropTokens(sealed.record.sealedTokens);
     return commit;
+  }
+
+  /** Seals the branch's staging token (retrying when the branch moves meanwhile); refuses when nothing is staged. */
+  private async seal(repo: Repository, id: BranchId, allowEmpty: boolean): Promise<Branch> {
+    for (let attempt = 0; ; attempt++) {
+      const before = await this.refs.getBranch(repo.id, id);
+      const pending = before.record.sealedTokens.length > 0 || !(await this.staging.isEmpty(before.record.stagingToken));
+      if (!pending && !allowEmpty) throw failedPrecondition(`no changes to commit on branch ${id} of repository ${repo.id}`);
+      try {
+        return await this.refs.updateBranch(repo.id, before, {
+          commitId: before.record.commitId,
+          stagingToken: newToken(),
+          sealedTokens: [before.record.stagingToken, ...before.record.sealedTokens],
+        });
+      } catch (err) {
+        if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
+      }
+    }
   }
 
   /** Bulk path: makes a commit on a branch straight from sorted [path, entry] pairs, replacing its tree. */
