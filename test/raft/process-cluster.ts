@@ -1,0 +1,53 @@
+// Starts test/raft/process-node members as real processes on loopback, from the compiled JS under dist/ or,
+// in the dev loop, from the TypeScript source through tsx. Used by the process test and the benchmark.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { startProcess, StartedProcess, waitUntil } from "../support/processes";
+import { KvClient } from "./process-kv-rpc";
+
+export interface MemberSpec {
+  id: string;
+  address: string;
+  dataDir: string;
+}
+
+export interface ClusterOptions {
+  cluster?: string;
+  secret?: string;
+  tickMs?: number;
+  snapshotEntries?: number;
+}
+
+export function nodeCommand(): { command: string; args: string[] } {
+  const compiled = path.join(__dirname, "process-node.js");
+  if (fs.existsSync(compiled) && __filename.endsWith(".js")) return { command: process.execPath, args: [compiled] };
+  return { command: process.execPath, args: ["-r", require.resolve("tsx/cjs"), path.join(__dirname, "process-node.ts")] };
+}
+
+export function startMember(spec: MemberSpec, all: MemberSpec[], opts: ClusterOptions = {}): StartedProcess {
+  const { command, args } = nodeCommand();
+  const peers = all.map((m) => `${m.id}=${m.address}`).join(",");
+  return startProcess(
+    command,
+    [...args, "--id", spec.id, "--data-dir", spec.dataDir, "--listen", spec.address, "--peers", peers, "--cluster", opts.cluster ?? "process-test",
+      "--tick-ms", String(opts.tickMs ?? 100), "--snapshot-entries", String(opts.snapshotEntries ?? 10_000)],
+    { env: { ...process.env, TARN_CLUSTER_SECRET: opts.secret ?? "process-test-secret" } },
+  );
+}
+
+/** Waits until every client's member agrees on one leader; returns its id. */
+export async function waitForLeader(clients: Map<string, KvClient>, timeoutMs: number, procs?: StartedProcess[]): Promise<string> {
+  let leader = "";
+  await waitUntil(
+    "a leader all members agree on",
+    async () => {
+      const statuses = await Promise.all([...clients.values()].map((c) => c.status()));
+      const leaders = new Set(statuses.map((s) => s.leader));
+      leader = statuses[0].leader;
+      return leaders.size === 1 && leader !== "" && statuses.some((s) => s.id === leader && s.role === "leader");
+    },
+    timeoutMs,
+    procs?.[0],
+  );
+  return leader;
+}

@@ -1,0 +1,111 @@
+// The client API of the test KV member (test/raft/process-node.ts): gRPC service tarn.testkv.KV with
+// Put(key, value) → revision (protobuf, the same field numbers as etcd's PutRequest, so the benchmark drives
+// both systems with the same client code), and JSON-bodied Status and Dump for the tests.
+import { Client, credentials, Metadata, ServiceDefinition, ServiceError } from "@grpc/grpc-js";
+import * as protobuf from "protobufjs";
+
+export interface PutRequest {
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+/** PutRequest { bytes key = 1; bytes value = 2; } — the prefix of etcd's etcdserverpb.PutRequest. */
+export function encodePutRequest(req: PutRequest): Buffer {
+  return Buffer.from(protobuf.Writer.create().uint32(10).bytes(req.key).uint32(18).bytes(req.value).finish());
+}
+
+export function decodePutRequest(buf: Buffer): PutRequest {
+  const r = protobuf.Reader.create(buf);
+  const out: PutRequest = { key: new Uint8Array(0), value: new Uint8Array(0) };
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 10) out.key = r.bytes();
+    else if (tag === 18) out.value = r.bytes();
+    else r.skipType(tag & 7);
+  }
+  return out;
+}
+
+/** PutResponse { uint64 revision = 1; } */
+export const encodePutResponse = (revision: number): Buffer => Buffer.from(protobuf.Writer.create().uint32(8).uint64(revision).finish());
+
+export function decodePutResponse(buf: Buffer): number {
+  const r = protobuf.Reader.create(buf);
+  let revision = 0;
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (tag === 8) revision = Number(r.uint64().toString());
+    else r.skipType(tag & 7);
+  }
+  return revision;
+}
+
+const json = {
+  encode: (v: unknown) => Buffer.from(JSON.stringify(v ?? {})),
+  decode: (b: Buffer) => (b.length ? JSON.parse(b.toString("utf8")) : {}),
+};
+const raw = (b: Buffer) => b;
+
+export const KV_PATHS = { put: "/tarn.testkv.KV/Put", status: "/tarn.testkv.KV/Status", dump: "/tarn.testkv.KV/Dump" } as const;
+
+export const kvServiceDefinition: ServiceDefinition = {
+  Put: { path: KV_PATHS.put, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
+  Status: { path: KV_PATHS.status, requestStream: false, responseStream: false, requestSerialize: json.encode, requestDeserialize: json.decode, responseSerialize: json.encode, responseDeserialize: json.decode },
+  Dump: { path: KV_PATHS.dump, requestStream: false, responseStream: false, requestSerialize: json.encode, requestDeserialize: json.decode, responseSerialize: json.encode, responseDeserialize: json.decode },
+};
+
+export interface MemberStatus {
+  id: string;
+  role: string;
+  leader: string;
+  term: number;
+  commit: number;
+  applied: number;
+}
+
+export interface MemberDump {
+  applied: number;
+  /** key → value (UTF-8) of everything applied. */
+  data: Record<string, string>;
+}
+
+/** A unary-call client for one member (Put takes raw protobuf bytes, so callers may pre-encode). */
+export class KvClient {
+  readonly client: Client;
+
+  constructor(readonly address: string) {
+    this.client = new Client(address, credentials.createInsecure());
+  }
+
+  putRaw(path: string, body: Buffer, timeoutMs = 10_000): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(path, raw, raw, body, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: Buffer) =>
+        err ? reject(err) : resolve(res!),
+      );
+    });
+  }
+
+  async put(key: string, value: Uint8Array, timeoutMs?: number): Promise<number> {
+    return decodePutResponse(await this.putRaw(KV_PATHS.put, encodePutRequest({ key: Buffer.from(key), value }), timeoutMs));
+  }
+
+  status(timeoutMs = 2000): Promise<MemberStatus> {
+    return this.json<MemberStatus>(KV_PATHS.status, timeoutMs);
+  }
+
+  dump(timeoutMs = 10_000): Promise<MemberDump> {
+    return this.json<MemberDump>(KV_PATHS.dump, timeoutMs);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private json<T>(path: string, timeoutMs: number): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(path, json.encode, json.decode, {}, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: T) =>
+        err ? reject(err) : resolve(res!),
+      );
+    });
+  }
+}

@@ -1,0 +1,96 @@
+// A Raft member process with the trivial KV state machine, for the three-process test and the raft-vs-etcd
+// benchmark. One gRPC port serves both the peer API and the test KV API (process-kv-rpc.ts).
+//
+//   node dist/test/raft/process-node.js --id n1 --data-dir DIR --listen 127.0.0.1:PORT
+//        --peers n1=127.0.0.1:P1,n2=127.0.0.1:P2,n3=127.0.0.1:P3 [--cluster ID] [--tick-ms 100]
+//        [--snapshot-entries N]          (the cluster secret comes from TARN_CLUSTER_SECRET)
+//
+// Prints "ready" on stdout once it serves; exits 1 if the node fails (e.g. its log cannot be written).
+import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, status } from "@grpc/grpc-js";
+import * as path from "node:path";
+import { RaftNode, stderrLogger, verboseLogger } from "../../raft/node";
+import { encodePut, KvStateMachine } from "./process-kv";
+import { decodePutRequest, encodePutResponse, kvServiceDefinition, MemberDump, MemberStatus } from "./process-kv-rpc";
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith("--") || argv[i + 1] === undefined) throw new Error(`bad argument '${argv[i]}': expected --name value pairs`);
+    out[argv[i].slice(2)] = argv[i + 1];
+  }
+  for (const required of ["id", "data-dir", "listen", "peers"]) if (!out[required]) throw new Error(`missing --${required}`);
+  return out;
+}
+
+function errorStatus(err: unknown): { code: status; details: string } {
+  const code = (err as { code?: string }).code;
+  const grpc = code === "DEADLINE_EXCEEDED" ? status.DEADLINE_EXCEEDED : code === "INVALID_ARGUMENT" ? status.INVALID_ARGUMENT : status.UNAVAILABLE;
+  return { code: grpc, details: (err as Error).message };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const secret = process.env.TARN_CLUSTER_SECRET;
+  if (!secret) throw new Error("TARN_CLUSTER_SECRET is not set");
+  const members: Record<string, string> = {};
+  for (const pair of args.peers.split(",")) {
+    const [id, address] = pair.split("=");
+    if (!id || !address) throw new Error(`bad --peers entry '${pair}': expected ID=HOST:PORT`);
+    members[id] = address;
+  }
+  const kv = new KvStateMachine(path.join(args["data-dir"], "snapshots"));
+  const server = new Server({ "grpc.max_receive_message_length": 32 * 1024 * 1024 });
+  const node = await RaftNode.start({
+    id: args.id,
+    members,
+    dataDir: path.join(args["data-dir"], "log"),
+    cluster: args.cluster ?? "process-test",
+    secret,
+    stateMachine: kv,
+    server,
+    tickMs: Number(args["tick-ms"] ?? 100),
+    snapshotEntries: Number(args["snapshot-entries"] ?? 10_000),
+    logger: process.env.RAFT_VERBOSE ? verboseLogger : stderrLogger,
+  });
+  server.addService(kvServiceDefinition, {
+    Put: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+      const req = decodePutRequest(call.request);
+      node.propose(encodePut(Buffer.from(req.key).toString("utf8"), req.value)).then(
+        (result) => callback(null, encodePutResponse(Number(Buffer.from(result).toString()))),
+        (err) => callback(errorStatus(err)),
+      );
+    },
+    Status: (_call: ServerUnaryCall<unknown, MemberStatus>, callback: sendUnaryData<MemberStatus>) => {
+      const s = node.status();
+      callback(null, { id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied });
+    },
+    Dump: (_call: ServerUnaryCall<unknown, MemberDump>, callback: sendUnaryData<MemberDump>) => {
+      const data: Record<string, string> = {};
+      for (const [k, v] of kv.data) data[k] = v.toString("utf8");
+      callback(null, { applied: node.status().applied, data });
+    },
+  });
+  await new Promise<void>((resolve, reject) => server.bindAsync(args.listen, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  process.stdout.write("ready\n");
+
+  const watchdog = setInterval(() => {
+    const failure = node.failedWith();
+    if (failure) {
+      process.stderr.write(`process-node ${args.id}: ${failure.message}\n`);
+      process.exit(1);
+    }
+  }, 200);
+  const shutdown = async () => {
+    clearInterval(watchdog);
+    await node.stop();
+    server.forceShutdown();
+    process.exit(0);
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`process-node: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
