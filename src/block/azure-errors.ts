@@ -34,7 +34,10 @@ export function mapAzureError(ctx: AzureErrorContext, err: unknown, key?: string
   if (code === "AuthenticationFailed" || code === "InvalidAuthenticationInfo" || status === 401) {
     return new TarnError("UNAUTHENTICATED", `${storeUri}: ${about}the credentials were rejected by ${endpoint} ${detail}`, { cause: err });
   }
-  if (status === 403) return new TarnError("PERMISSION_DENIED", `${storeUri}: ${about}access denied by ${endpoint} ${detail}`, { cause: err });
+  if (status === 403) {
+    // Azure says AuthenticationFailed for a bad signature, but Azurite (and firewalls) say AuthorizationFailure.
+    return new TarnError("PERMISSION_DENIED", `${storeUri}: ${about}access denied by ${endpoint}: wrong credentials or no permission ${detail}`, { cause: err });
+  }
   if (code === "InvalidBlockList") {
     return new TarnError("INVALID_ARGUMENT", `${storeUri}: ${about}a part was not uploaded, or its etag is wrong ${detail}`, { cause: err });
   }

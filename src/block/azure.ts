@@ -22,7 +22,7 @@ import { uploadNotFound } from "./errors";
 import { connectTimeoutAgent } from "./http-agents";
 import { emptyReadable, mapStreamErrors, Meter, readAll } from "./streams";
 import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions } from "./types";
-import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, compareKeys, sortedParts } from "./validate";
+import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, sortedParts } from "./validate";
 
 export interface AzureStoreOptions {
   account: string;
@@ -161,7 +161,7 @@ export class AzureObjectStore extends BaseObjectStore {
       const page = (await this.run(undefined, () => pages.next())).value;
       for (const item of page?.segment.blobItems ?? []) {
         const key = item.name.slice(this.prefix.length);
-        if (after !== undefined && compareKeys(key, after) <= 0) continue;
+        if (after !== undefined && key <= after) continue; // Azure lists in UTF-16 order, as JS compares
         objects.push({ key, size: item.properties.contentLength ?? 0, etag: bareEtag(item.properties.etag), lastModified: item.properties.lastModified });
       }
       token = page?.continuationToken || undefined;

@@ -21,7 +21,9 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
-const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired", "CredentialsProviderError", "InvalidSecurity"]);
+const CREDENTIAL_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired", "CredentialsProviderError", "InvalidSecurity",
+  "XAdminUserNotFound", // versitygw, for an unknown access key (with status 404)
+]);
 const ARGUMENT_CODES = new Set(["InvalidPart", "InvalidPartOrder", "EntityTooSmall", "EntityTooLarge", "InvalidArgument", "InvalidRequest", "KeyTooLongError", "InvalidDigest", "BadDigest", "IncompleteBody", "MetadataTooLarge", "InvalidBucketName"]);
 
 export function mapS3Error(ctx: S3ErrorContext, err: unknown, subject: S3Subject = {}): TarnError {
@@ -37,10 +39,10 @@ export function mapS3Error(ctx: S3ErrorContext, err: unknown, subject: S3Subject
 
   if (code === "NoSuchBucket") return new MissingStoreError(storeUri, "bucket", bucket, err);
   if (code === "NoSuchUpload" && subject.key !== undefined) return uploadNotFound(storeUri, subject.key, subject.uploadId ?? "?", err);
-  if ((code === "NoSuchKey" || code === "NotFound" || status === 404) && subject.key !== undefined) return keyNotFound(storeUri, subject.key, err);
   if (CREDENTIAL_CODES.has(code) || status === 401) {
     return new TarnError("UNAUTHENTICATED", `${storeUri}: ${about}the credentials were rejected by ${endpoint} ${detail}`, { cause: err });
   }
+  if ((code === "NoSuchKey" || code === "NotFound" || status === 404) && subject.key !== undefined) return keyNotFound(storeUri, subject.key, err);
   if (code === "AccessDenied" || code === "AllAccessDisabled" || status === 403) {
     return new TarnError("PERMISSION_DENIED", `${storeUri}: ${about}access denied by ${endpoint} ${detail}`, { cause: err });
   }

@@ -9,7 +9,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -145,15 +144,11 @@ export class S3ObjectStore extends BaseObjectStore {
     }
   }
 
+  /** Tells a missing key from a missing bucket (or a rejected key) after a body-less HEAD 404. */
   private async checkBucket(): Promise<void> {
     if (this.bucketSeen) return;
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-      this.bucketSeen = true;
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw this.fail(status === 404 ? Object.assign(err as object, { name: "NoSuchBucket" }) : err);
-    }
+    // A one-key listing has an XML error body (NoSuchBucket, InvalidAccessKeyId...) where HeadBucket has none.
+    await this.run({}, () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 })));
   }
 
   async delete(key: string): Promise<void> {

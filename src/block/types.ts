@@ -27,6 +27,11 @@ export interface GetOptions {
   range?: { start: number; end?: number };
 }
 
+/**
+ * Listings come in the store's own key order: UTF-8 bytes on local and S3, UTF-16 code units on Azure
+ * (and Azurite). The two differ only between characters U+E000..U+FFFF and those above U+FFFF; `after`
+ * is compared in the same order as the store lists.
+ */
 export interface ListOptions {
   prefix?: string;
   /** List keys strictly after this one (exclusive start). */
