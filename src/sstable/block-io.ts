@@ -3,8 +3,9 @@
 // checksum and returns its decompressed contents.
 import * as snappy from "snappy";
 import { CorruptionError } from "../errors";
-import { crc32cUpdate, maskCrc, unmaskCrc } from "./crc32c";
-import { BLOCK_TRAILER_SIZE, COMPRESSION_NAMES, CompressionType } from "./format";
+import { CHECKSUM_NAMES, computeChecksum, storedChecksum } from "./checksum";
+import { crc32cUpdate, maskCrc } from "./crc32c";
+import { BLOCK_TRAILER_SIZE, ChecksumType, COMPRESSION_NAMES, CompressionType } from "./format";
 
 /** snappy's napi binding is ~3x faster when it copies its output instead of wrapping external memory. */
 const COPY = { copyOutputData: true } as const;
@@ -41,15 +42,16 @@ export function compressBlock(raw: Uint8Array, compression: CompressionType, tra
  * Verifies the stored block in stored[0, size + 5) and returns its contents: a view of `stored` when it was
  * not compressed, a fresh buffer otherwise. `where` names the block for errors (e.g. "data block at 4096").
  */
-export function openBlock(stored: Buffer, size: number, file: string, where: string): Buffer {
+export function openBlock(stored: Buffer, size: number, checksumType: ChecksumType, file: string, where: string): Buffer {
   if (stored.length < size + BLOCK_TRAILER_SIZE) {
     throw new CorruptionError(file, `${where}: truncated: need ${size + BLOCK_TRAILER_SIZE} bytes, file has ${stored.length}`);
   }
   const type = stored[size];
-  const expected = unmaskCrc(stored.readUInt32LE(size + 1));
-  const actual = crc32cUpdate(crc32cUpdate(0, stored, 0, size), stored, size, size + 1);
+  const expected = storedChecksum(checksumType, stored, size);
+  const actual = computeChecksum(checksumType, stored, size);
   if (actual !== expected) {
-    throw new CorruptionError(file, `${where}: block checksum mismatch (stored crc32c 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`);
+    const name = CHECKSUM_NAMES[checksumType];
+    throw new CorruptionError(file, `${where}: block checksum mismatch (stored ${name} 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`);
   }
   const body = stored.subarray(0, size);
   switch (type) {

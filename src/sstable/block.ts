@@ -3,6 +3,7 @@
 // data-block keys must be strictly increasing, so a block that passed its checksum but was written wrongly
 // still cannot produce wrong answers.
 import { CorruptionError } from "../errors";
+import { compareBytes } from "./bytes";
 import { BLOCK_TRAILER_SIZE } from "./format";
 
 /** A verified, decompressed block, ready to iterate (and to keep in the block cache). */
@@ -141,7 +142,7 @@ export class BlockIter {
       const mid = (left + right + 1) >>> 1;
       const r = this.restartPoint(mid);
       const kp = this.restartKey(r);
-      const cmp = data.compare(target, 0, target.length, kp, kp + this.restartKeyLen - this.trailerLen);
+      const cmp = compareBytes(data, kp, kp + this.restartKeyLen - this.trailerLen, target, 0, target.length);
       if (cmp < 0) left = mid;
       else right = mid - 1;
     }
@@ -156,7 +157,7 @@ export class BlockIter {
 
   /** Compares the current user key with target: <0 when the current key sorts first. */
   compareUserKey(target: Uint8Array): number {
-    return this.key.compare(target, 0, target.length, 0, this.keyLen - this.trailerLen);
+    return compareBytes(this.key, 0, this.keyLen - this.trailerLen, target, 0, target.length);
   }
 
   /** Copy of the current user key. */
@@ -284,7 +285,7 @@ export class BlockIter {
     const newUser = keyLen - this.trailerLen;
     if (shared === 0) {
       // The whole new key is in the block at deltaAt.
-      if (this.data.compare(this.key, 0, prevUser, deltaAt, deltaAt + newUser) <= 0) this.corrupt(entry, "keys out of order");
+      if (compareBytes(this.data, deltaAt, deltaAt + newUser, this.key, 0, prevUser) <= 0) this.corrupt(entry, "keys out of order");
       return;
     }
     if (shared >= newUser) this.corrupt(entry, "keys out of order"); // the new user key is a prefix of the previous one

@@ -1,6 +1,7 @@
 // The fixed-size footer at the end of every table: where the metaindex and index blocks are, which checksum
 // the blocks carry, the format version and the magic number. Pure: encodeFooter and parseFooter.
 import { CorruptionError } from "../errors";
+import { isSupportedChecksum } from "./checksum";
 import { Decoder } from "./coding";
 import {
   ChecksumType,
@@ -59,7 +60,7 @@ export function parseFooter(tail: Buffer, fileSize: number, file: string): Foote
       bad(`unsupported table format_version ${formatVersion} in footer (this reader handles 0 to ${MAX_READ_FORMAT_VERSION})`);
     }
     const checksumType = tail[start];
-    if (checksumType !== ChecksumType.Crc32c) bad(`unsupported block checksum type ${checksumType} in footer (only CRC32c is supported)`);
+    if (!isSupportedChecksum(checksumType)) bad(`unsupported block checksum type ${checksumType} in footer (expected 1-4: crc32c, xxhash, xxhash64, xxh3)`);
     const d = new Decoder(tail, start + 1, start + 1 + 2 * MAX_HANDLE_LENGTH, file, "footer");
     const metaindex = decodeHandle(d);
     const index = decodeHandle(d);

@@ -4,7 +4,7 @@
 import { CorruptionError, failedPrecondition } from "../errors";
 import { Block, BlockIter, BlockLayout, parseBlock } from "./block";
 import { openBlock } from "./block-io";
-import { BlockCache } from "./cache";
+import { BlockCache, CacheShard } from "./cache";
 import { Decoder } from "./coding";
 import { Footer, parseFooter } from "./footer";
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, IndexType, PROPERTIES_BLOCK_NAME } from "./format";
@@ -34,8 +34,6 @@ export interface TableReaderOptions {
   cache?: BlockCache;
 }
 
-let nextReaderId = 1;
-
 export class TableReader implements BlockLoader {
   static openFile(path: string, options?: TableReaderOptions & { name?: string }): TableReader {
     const source = new FileSource(path);
@@ -62,16 +60,16 @@ export class TableReader implements BlockLoader {
   readonly indexLayout: BlockLayout;
   /** Blocks live in [0, blocksEnd): everything before the footer. */
   private readonly blocksEnd: number;
-  private readonly cacheKey: string;
+  private readonly cache: CacheShard | undefined;
   private lookup: TableIteratorImpl | undefined;
   private closed = false;
 
   private constructor(
     private readonly source: Source,
     readonly name: string,
-    private readonly cache: BlockCache | undefined,
+    cache: BlockCache | undefined,
   ) {
-    this.cacheKey = `${nextReaderId++}:`;
+    this.cache = cache?.newShard();
     const tailLen = Math.min(source.size, FOOTER_SIZE);
     this.footer = parseFooter(source.read(source.size - tailLen, tailLen, false), source.size, name);
     this.blocksEnd = source.size - this.footer.length;
@@ -122,14 +120,14 @@ export class TableReader implements BlockLoader {
     if (this.closed) return;
     this.closed = true;
     this.source.close();
+    this.cache?.clear();
   }
 
   /** Reads, verifies and parses a data block or index partition, through the cache when there is one. */
   loadBlock(h: BlockHandle, what: "data block" | "index partition", sequential: boolean): Block {
     this.checkOpen();
-    const key = this.cache ? this.cacheKey + h.offset : "";
     if (this.cache) {
-      const hit = this.cache.get(key, h.size);
+      const hit = this.cache.get(h.offset, h.size);
       if (hit) return hit;
     }
     const where = `${what} at ${h.offset}`;
@@ -137,11 +135,11 @@ export class TableReader implements BlockLoader {
       throw new CorruptionError(this.name, `${where}: handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
     }
     const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, sequential);
-    let contents = openBlock(stored, h.size, this.name, where);
+    let contents = openBlock(stored, h.size, this.footer.checksumType, this.name, where);
     // An uncompressed block read through the read-ahead window is a view of 512 KiB: copy what we keep.
     if (this.cache && this.source.windowed && sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
     const block = parseBlock(contents, this.name, where);
-    if (this.cache) this.cache.set(key, h.size, block);
+    if (this.cache) this.cache.set(h.offset, h.size, block);
     return block;
   }
 
@@ -161,7 +159,7 @@ export class TableReader implements BlockLoader {
       throw new CorruptionError(this.name, `${what} handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
     }
     const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, false);
-    return parseBlock(openBlock(stored, h.size, this.name, `${what} at ${h.offset}`), this.name, `${what} at ${h.offset}`);
+    return parseBlock(openBlock(stored, h.size, this.footer.checksumType, this.name, `${what} at ${h.offset}`), this.name, `${what} at ${h.offset}`);
   }
 
   private readMetaindex(): Map<string, BlockHandle> {

@@ -2,6 +2,7 @@
 // pebble writes for lakeFS). Memory holds one data block, the index, and a 1 MiB write buffer.
 import { invalidArgument, failedPrecondition } from "../errors";
 import { BlockBuilder } from "./block-builder";
+import { compareBytes } from "./bytes";
 import { compressBlock } from "./block-io";
 import { encodeFooter } from "./footer";
 import {
@@ -104,7 +105,7 @@ export class TableWriter {
   add(key: Buffer, value: Buffer): void {
     this.checkOpen("add");
     if (!(key instanceof Uint8Array) || !(value instanceof Uint8Array)) throw invalidArgument(`${this.name}: keys and values must be Buffers`);
-    if (this.entries > 0 && key.compare(this.lastKey, 0, this.lastKeyLen) <= 0) {
+    if (this.entries > 0 && compareBytes(key, 0, key.length, this.lastKey, 0, this.lastKeyLen) <= 0) {
       throw invalidArgument(
         `${this.name}: keys must be added in strictly increasing order: ${show(key)} after ${show(this.lastKey.subarray(0, this.lastKeyLen))}`,
       );

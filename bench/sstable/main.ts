@@ -1,0 +1,131 @@
+// bench/sstable: writes a table of 1,000,000 entries (40-byte keys, 150-byte values), then scans it, then
+// does random point lookups with the blocks cached. Prints entries/s, µs per lookup and the peak RSS of
+// the write. Targets (2-core machine): write >= 500k/s, scan >= 1M/s, lookup < 20 µs, peak RSS < 200 MB.
+//   npm run bench -- sstable [ENTRIES]
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BlockCache, TableReader, TableWriter } from "../../src/sstable";
+
+const ENTRIES = Number(process.argv[2] ?? 1_000_000);
+const KEY_SIZE = 40;
+const VALUE_SIZE = 150;
+const LOOKUPS = 200_000;
+
+/** Deterministic xorshift32, so every run writes the same table. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+}
+
+const KEY_PREFIX = "tarn/bench/objects/part-";
+
+/** Key i: a path-like, zero-padded key of exactly 40 bytes, written into `out` (digits by hand: no strings). */
+function fillKey(out: Buffer, i: number): Buffer {
+  out.write(KEY_PREFIX, 0, "latin1");
+  for (let p = KEY_SIZE - 1; p >= KEY_PREFIX.length; p--) {
+    out[p] = 0x30 + (i % 10);
+    i = Math.floor(i / 10);
+  }
+  return out;
+}
+
+/** Values look like graveler entries: 32 random bytes (a checksum), then JSON-ish text that compresses somewhat. */
+const VALUE_TEMPLATE = Buffer.from(
+  '{"address":"s3://bucket/data/0000000000","size":0000000000,"etag":"0000000000","content_type":"application/octet-stream"}'.padEnd(VALUE_SIZE - 32, " "),
+  "latin1",
+);
+
+function fillValue(out: Buffer, next: () => number, i: number): Buffer {
+  for (let j = 0; j < 32; j += 4) {
+    const r = next();
+    out[j] = r;
+    out[j + 1] = r >>> 8;
+    out[j + 2] = r >>> 16;
+    out[j + 3] = r >>> 24;
+  }
+  VALUE_TEMPLATE.copy(out, 32);
+  // Vary the text a little per entry, as real addresses and sizes do.
+  for (let p = 32 + 39, n = i; p > 32 + 29; p--, n = Math.floor(n / 10)) out[p] = 0x30 + (n % 10);
+  return out;
+}
+
+const rssMB = () => process.memoryUsage.rss() / 2 ** 20;
+const perSecond = (n: number, ns: bigint) => Math.round(n / (Number(ns) / 1e9));
+
+function main(): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-sstable-"));
+  const file = path.join(dir, "bench.sst");
+  try {
+    const results: Record<string, number | string>[] = [];
+    console.log(`sstable bench: ${ENTRIES} entries, ${KEY_SIZE}-byte keys, ${VALUE_SIZE}-byte values, load ${os.loadavg()[0].toFixed(2)}`);
+
+    // Write. Key and value buffers are reused: the writer copies what it keeps.
+    const key = Buffer.alloc(KEY_SIZE);
+    const value = Buffer.alloc(VALUE_SIZE);
+    const next = rng(42);
+    let peakRss = rssMB();
+    const t0 = process.hrtime.bigint();
+    const w = TableWriter.toFile(file, { userProperties: { type: "ranges" } });
+    for (let i = 0; i < ENTRIES; i++) {
+      w.add(fillKey(key, i), fillValue(value, next, i));
+      if ((i & 0x3fff) === 0) peakRss = Math.max(peakRss, rssMB());
+    }
+    const written = w.finish();
+    const writeNs = process.hrtime.bigint() - t0;
+    peakRss = Math.max(peakRss, rssMB(), process.resourceUsage().maxRSS / 1024);
+    const writeRate = perSecond(ENTRIES, writeNs);
+    console.log(`write: ${writeRate} entries/s (${(Number(writeNs) / 1e9).toFixed(2)} s, ${(written.size / 2 ** 20).toFixed(1)} MiB), peak RSS ${peakRss.toFixed(0)} MB`);
+
+    // Scan: every key and value, as a caller would take them.
+    const reader = TableReader.openFile(file, { cache: new BlockCache(512 * 2 ** 20) });
+    let scanned = 0;
+    let bytes = 0;
+    const t1 = process.hrtime.bigint();
+    const it = reader.iterator();
+    for (let ok = it.first(); ok; ok = it.next()) {
+      bytes += it.key().length + it.value().length;
+      scanned++;
+    }
+    it.close();
+    const scanNs = process.hrtime.bigint() - t1;
+    if (scanned !== ENTRIES) throw new Error(`scan returned ${scanned} entries, wrote ${ENTRIES}`);
+    const scanRate = perSecond(ENTRIES, scanNs);
+    console.log(`scan: ${scanRate} entries/s (${(Number(scanNs) / 1e9).toFixed(2)} s, ${(bytes / 2 ** 20).toFixed(0)} MiB of keys and values)`);
+
+    // Random point lookups; the scan above filled the block cache.
+    const pick = rng(7);
+    const probes: Buffer[] = [];
+    for (let i = 0; i < LOOKUPS; i++) probes.push(Buffer.from(fillKey(Buffer.alloc(KEY_SIZE), pick() % ENTRIES)));
+    for (let i = 0; i < 10_000; i++) reader.get(probes[i]); // warm up the JIT
+    let found = 0;
+    const t2 = process.hrtime.bigint();
+    for (const p of probes) if (reader.get(p) !== undefined) found++;
+    const lookupNs = process.hrtime.bigint() - t2;
+    if (found !== LOOKUPS) throw new Error(`lookups found ${found} of ${LOOKUPS}`);
+    const lookupUs = Number(lookupNs) / 1e3 / LOOKUPS;
+    console.log(`lookup: ${lookupUs.toFixed(2)} µs per lookup (${LOOKUPS} random keys, blocks cached), ${perSecond(LOOKUPS, lookupNs)} lookups/s`);
+    reader.close();
+
+    results.push({
+      config: `${ENTRIES} entries, ${KEY_SIZE}B keys, ${VALUE_SIZE}B values, snappy, 4 KiB blocks`,
+      index: reader.properties.indexType,
+      table_bytes: written.size,
+      write_entries_per_s: writeRate,
+      scan_entries_per_s: scanRate,
+      lookup_us: Number(lookupUs.toFixed(2)),
+      write_peak_rss_mb: Math.round(peakRss),
+      load_avg: Number(os.loadavg()[0].toFixed(2)),
+    });
+    console.log(JSON.stringify({ bench: "sstable", machine: { cores: os.cpus().length, memory: os.totalmem() }, results }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
