@@ -59,13 +59,34 @@ export function sameHex(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+// Header values are printable ASCII without spaces. gRPC metadata cannot carry line breaks anyway; checking
+// here keeps the pure functions safe with any caller, since the canonical string joins fields with '\n'.
+const HEADER_VALUE = /^[\x21-\x7e]*$/;
+const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** One string header, or undefined; grpc-js gives strings (or arrays of them when repeated). */
 export function header(headers: Headers, name: string): string | undefined {
-  const value = headers[name];
-  if (typeof value === "string") return value;
-  if (Array.isArray(value) && value.length === 1 && typeof value[0] === "string") return value[0];
-  if (value !== undefined) throw unauthenticated(`header ${name} must appear once, as text`);
-  return undefined;
+  let value = headers[name];
+  if (Array.isArray(value) && value.length === 1) value = value[0];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw unauthenticated(`header ${name} must appear once, as text`);
+  if (!HEADER_VALUE.test(value)) throw unauthenticated(`malformed ${name}: only printable ASCII without spaces is allowed`);
+  return value;
+}
+
+/** The nonce header: 16 to 128 characters of [A-Za-z0-9_-]. */
+export function requiredNonce(headers: Headers, name: string): string {
+  const nonce = requiredHeader(headers, name);
+  if (!NONCE.test(nonce)) throw unauthenticated(`malformed ${name} '${nonce}': expected 16 to 128 letters, digits, '_' or '-'`);
+  return nonce;
+}
+
+/** The content hash header: 64 lowercase hex digits. */
+export function requiredContentHash(headers: Headers, name: string): string {
+  const hash = requiredHeader(headers, name);
+  if (!SHA256_HEX.test(hash)) throw unauthenticated(`malformed ${name}: expected 64 lowercase hex digits of SHA-256`);
+  return hash;
 }
 
 export function requiredHeader(headers: Headers, name: string): string {

@@ -14,7 +14,9 @@ import {
   formatSigningDate,
   header,
   hmacHex,
+  requiredContentHash,
   requiredHeader,
+  requiredNonce,
   sameHex,
   stringToSign,
   unauthenticated,
@@ -103,8 +105,8 @@ export function verifyPeerRequest(input: VerifyPeerRequestInput): VerifiedPeer {
   const role = requiredHeader(input.headers, PEER_HEADERS.role);
   if (role !== "member" && role !== "gateway") throw unauthenticated(`unknown ${PEER_HEADERS.role} '${role}' from '${peerId}': expected member or gateway`);
   const dateHeader = requiredHeader(input.headers, PEER_HEADERS.date);
-  const nonce = requiredHeader(input.headers, PEER_HEADERS.nonce);
-  const claimedHash = requiredHeader(input.headers, PEER_HEADERS.contentSha256);
+  const nonce = requiredNonce(input.headers, PEER_HEADERS.nonce);
+  const claimedHash = requiredContentHash(input.headers, PEER_HEADERS.contentSha256);
   const signature = requiredHeader(input.headers, PEER_HEADERS.signature);
   const onBehalfOf = header(input.headers, PEER_HEADERS.onBehalfOf) ?? "";
   const key = role === "member" ? input.keys.memberKey : input.keys.gatewayKey;

@@ -17,7 +17,9 @@ import {
   contentSha256,
   formatSigningDate,
   hmacHex,
+  requiredContentHash,
   requiredHeader,
+  requiredNonce,
   sameHex,
   stringToSign,
   unauthenticated,
@@ -94,8 +96,8 @@ export interface VerifiedRequest {
 export function verifyRequest(input: VerifyRequestInput): VerifiedRequest {
   const accessKeyId = requiredHeader(input.headers, AUTH_HEADERS.accessKeyId);
   const dateHeader = requiredHeader(input.headers, AUTH_HEADERS.date);
-  const nonce = requiredHeader(input.headers, AUTH_HEADERS.nonce);
-  const claimedHash = requiredHeader(input.headers, AUTH_HEADERS.contentSha256);
+  const nonce = requiredNonce(input.headers, AUTH_HEADERS.nonce);
+  const claimedHash = requiredContentHash(input.headers, AUTH_HEADERS.contentSha256);
   const signature = requiredHeader(input.headers, AUTH_HEADERS.signature);
 
   const secret = input.secretFor(accessKeyId);

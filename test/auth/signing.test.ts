@@ -68,6 +68,19 @@ describe("auth: client request signing", () => {
     });
   }
 
+  it("refuses malformed header values before looking at the signature", () => {
+    const cases: Array<[string, string, RegExp]> = [
+      [AUTH_HEADERS.nonce, "short", /malformed x-tarn-nonce 'short'/],
+      [AUTH_HEADERS.nonce, "a".repeat(20) + "\nAKIA", /malformed x-tarn-nonce: only printable ASCII/],
+      [AUTH_HEADERS.contentSha256, "ABC", /malformed x-tarn-content-sha256: expected 64 lowercase hex digits/],
+      [AUTH_HEADERS.accessKeyId, "AKIA KEY", /malformed x-tarn-access-key-id: only printable ASCII without spaces/],
+    ];
+    for (const [name, value, message] of cases) {
+      refused(() => verifyRequest({ method: METHOD, headers: { ...signed(), [name]: value }, now: NOW, secretFor }), message);
+    }
+    refused(() => verifyRequest({ method: METHOD, headers: { ...signed(), [AUTH_HEADERS.date]: ["a", "b"] }, now: NOW, secretFor }), /header x-tarn-date must appear once, as text/);
+  });
+
   it("refuses a signature replayed on another method", () => {
     refused(() => verifyRequest({ method: "/tarn.metadata.v1.RepositoryService/DeleteRepository", headers: signed(), body: BODY, now: NOW, secretFor }), /signature does not match/);
   });
