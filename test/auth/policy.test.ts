@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { adminPolicy, authorize, AUTH_RESOURCE, checkPolicy, CLUSTER_RESOURCE, Policy, readOnlyPolicy, readWritePolicy, repoResource, requirePermission, requiredPermission, wildcardMatch } from "../../src/auth";
 import { TarnError } from "../../src/errors";
 
@@ -86,5 +87,21 @@ describe("auth: policies", () => {
     assert.deepEqual(requiredPermission("/tarn.metadata.v1.AuthService/CreateAccessKey", { userId: "u" }, "u"), { kind: "authenticated" });
     assert.deepEqual(requiredPermission("/tarn.metadata.v1.AuthService/CreateAccessKey", { user_id: "other" }, "u"), { kind: "permission", action: "auth:Manage", resource: AUTH_RESOURCE });
     assert.deepEqual(requiredPermission("/tarn.metadata.v1.ClusterService/TransferLeader", {}, "u"), { kind: "permission", action: "cluster:Manage", resource: CLUSTER_RESOURCE });
+  });
+});
+
+describe("auth: wildcard matching, property-based", () => {
+  /** The obvious, slow reference: the pattern as an anchored regular expression. */
+  const naive = (pattern: string, value: string) =>
+    new RegExp("^" + pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*") + "$", "s").test(value);
+  const text = fc.string({ unit: fc.constantFrom("a", "b", ":", "*"), maxLength: 10 });
+
+  it("agrees with a regular-expression reference", () => {
+    fc.assert(
+      fc.property(text, text.map((s) => s.replace(/\*/g, "")), (pattern, value) => {
+        assert.equal(wildcardMatch(pattern, value), naive(pattern, value), `'${pattern}' vs '${value}'`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { checkBranchName, checkObjectPath, checkRefExpression, checkRepositoryName, formatTarnUri, parseBranchUri, parseRefUri, parseRepositoryUri, parseTarnUri } from "../../src/cli/uri";
 import { TarnError } from "../../src/errors";
 
@@ -93,5 +94,41 @@ describe("cli: tarn:// URIs", () => {
     assert.deepEqual(parseRefUri("tarn://repo/v1/dir/", "optional"), { repository: "repo", ref: "v1", path: "dir/" });
     assert.deepEqual(parseBranchUri("tarn://repo/dev/f.csv", "required"), { repository: "repo", branch: "dev", path: "f.csv" });
     refused(() => parseBranchUri("tarn://repo/main@"), /names the ref expression 'main@'; this command needs a branch name/);
+  });
+});
+
+describe("cli: tarn:// URIs, property-based", () => {
+  const chars = (alphabet: string, min: number, max: number) => fc.string({ unit: fc.constantFrom(...alphabet.split("")), minLength: min, maxLength: max });
+  const repo = fc.tuple(chars("abcdefghijklmnopqrstuvwxyz0123456789", 1, 1), chars("abcdefghijklmnopqrstuvwxyz0123456789-", 2, 62)).map(([a, b]) => a + b);
+  const word = "ABCXYZabcxyz0189_";
+  const name = fc.tuple(chars(word, 1, 1), chars(word + ".-", 0, 40)).map(([a, b]) => a + b);
+  const modifier = fc.tuple(fc.constantFrom("~", "^"), fc.option(fc.integer({ min: 0, max: 99 }), { nil: undefined })).map(([m, n]) => m + (n ?? ""));
+  const ref = fc.tuple(name, fc.boolean(), fc.array(modifier, { maxLength: 3 })).map(([n, at, mods]) => n + (at ? "@" : "") + mods.join(""));
+  const objectPath = fc.string({ unit: "grapheme", maxLength: 60 }).filter((p) => !p.includes("\0"));
+
+  it("parses every valid URI back into its parts", () => {
+    fc.assert(
+      fc.property(repo, fc.option(ref, { nil: undefined }), fc.option(objectPath, { nil: undefined }), (r, f, p) => {
+        const uri = { repository: r, ...(f !== undefined ? { ref: f, ...(p !== undefined ? { path: p } : {}) } : {}) };
+        const text = formatTarnUri(uri);
+        assert.deepEqual(parseTarnUri(text), uri);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("answers any string with a result or an INVALID_ARGUMENT, never anything else", () => {
+    const near = fc.tuple(fc.constantFrom("tarn://", "tarn:/", "", "TARN://"), fc.string({ unit: fc.constantFrom(..."ab-_.~^@/:\0 Aé1".split("")), maxLength: 30 })).map(([a, b]) => a + b);
+    fc.assert(
+      fc.property(fc.oneof(near, fc.string()), (text) => {
+        try {
+          const uri = parseTarnUri(text);
+          assert.equal(formatTarnUri(uri), text);
+        } catch (err) {
+          assert.ok(err instanceof TarnError && err.code === "INVALID_ARGUMENT", `unexpected ${String(err)}`);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
