@@ -114,11 +114,12 @@ export function requirePermission(principal: Principal, action: Action, resource
 const ACTION_PATTERN = /^(\*|(repos|auth|cluster):(\*|[A-Za-z]+))$/;
 const RESOURCE_PATTERN = /^(\*|tarn:(auth|cluster|repo:[a-z0-9*-]+))$/;
 
-/** Refuses malformed or meaningless statements, naming the first one at fault. */
+/**
+ * Refuses malformed or meaningless statements, naming the first one at fault. A policy without statements
+ * is valid: its user may only call WhoAmI and manage their own keys until granted more.
+ */
 export function checkPolicy(policy: Policy): Policy {
-  if (!policy || !Array.isArray(policy.statements) || policy.statements.length === 0) {
-    throw invalidArgument("invalid policy: it needs at least one statement");
-  }
+  if (!policy || !Array.isArray(policy.statements)) throw invalidArgument("invalid policy: it needs a list of statements");
   policy.statements.forEach((s, i) => {
     const where = `invalid policy statement ${i + 1}`;
     if (s.effect !== "allow" && s.effect !== "deny") throw invalidArgument(`${where}: effect must be 'allow' or 'deny', not '${String(s.effect)}'`);

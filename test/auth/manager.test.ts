@@ -86,7 +86,8 @@ describe("auth: AuthManager", () => {
   it("validates user ids and policies, and never leaves the cluster without an admin", async () => {
     const { manager } = setup();
     await rejectsWith(manager.createUser("bad user", adminPolicy()), "INVALID_ARGUMENT", /invalid user id 'bad user'/);
-    await rejectsWith(manager.createUser("carol", { statements: [] }), "INVALID_ARGUMENT", /at least one statement/);
+    await rejectsWith(manager.createUser("carol", { statements: [{ effect: "allow", actions: ["repos:Fly"], resources: ["*"] }] }), "INVALID_ARGUMENT", /unknown action 'repos:Fly'/);
+    assert.equal((await manager.listUsers({ amount: 10 })).items.length, 0, "a refused user is not created");
     await manager.bootstrapAdmin();
     await rejectsWith(manager.createUser("admin", adminPolicy()), "ALREADY_EXISTS", /user admin already exists/);
     await rejectsWith(manager.deleteUser("admin"), "FAILED_PRECONDITION", /deleting user admin would leave no user allowed auth:Manage/);
