@@ -1,5 +1,6 @@
 // describeTable(): a readable account of a table's layout (footer, handles, index, properties) and, on
 // request, its entries; what `tarn debug sst` prints.
+import { CHECKSUM_NAMES } from "./checksum";
 import { formatHandle } from "./handle";
 
 import { describeProperty, printable } from "./properties";
@@ -54,7 +55,7 @@ export function describeTable(reader: TableReader, options: DescribeOptions = {}
     size: reader.size,
     footer: {
       formatVersion: f.formatVersion,
-      checksum: f.checksumType === 1 ? "crc32c" : `type ${f.checksumType}`,
+      checksum: CHECKSUM_NAMES[f.checksumType] ?? `type ${f.checksumType}`,
       metaindex: { ...f.metaindex },
       index: { ...f.index },
     },

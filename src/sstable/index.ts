@@ -6,5 +6,5 @@ export { TableReader } from "./reader";
 export type { TableProperties, TableReaderOptions } from "./reader";
 export type { TableIterator } from "./iterator";
 export { BlockCache } from "./cache";
-export { describeTable } from "./describe";
-export type { TableDescription, DescribeOptions } from "./describe";
+export { describeTable, renderDescription } from "./describe";
+export type { TableDescription, DescribeOptions, Bytes } from "./describe";

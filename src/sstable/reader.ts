@@ -154,6 +154,23 @@ export class TableReader implements BlockLoader {
     return out;
   }
 
+  /** Handles of every data block, in order (walks a two-level index's partitions). */
+  dataBlocks(): BlockHandle[] {
+    const out: BlockHandle[] = [];
+    for (const top of this.indexEntries()) {
+      if (!this.twoLevel) {
+        out.push(top.handle);
+        continue;
+      }
+      const part = new BlockIter().init(this.loadBlock(top.handle, "index partition", false), this.indexLayout, this.name, `index partition at ${top.handle.offset}`);
+      for (let ok = part.first(); ok; ok = part.next()) {
+        part.decodeValueHandle();
+        out.push({ offset: part.handleOffset, size: part.handleSize });
+      }
+    }
+    return out;
+  }
+
   private readMetaBlock(h: BlockHandle, what: string): Block {
     if (!handleWithin(h, this.blocksEnd)) {
       throw new CorruptionError(this.name, `${what} handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);

@@ -87,6 +87,10 @@ export class TableWriter {
   private rawKeySize = 0;
   private rawValueSize = 0;
   private numDataBlocks = 0;
+  /** Data block bytes before and after compression (with trailers), for estimatedSize(). */
+  private rawDataBytes = 0;
+  private storedDataBytes = 0;
+  private maxEstimate = 0;
 
   private constructor(
     private readonly sink: Sink,
@@ -122,9 +126,15 @@ export class TableWriter {
     this.rawValueSize += value.length;
   }
 
-  /** Bytes written so far plus the pending data block and index: what the table would take if finished now. */
+  /**
+   * Bytes written so far plus the pending data block (scaled by the compression ratio seen so far) and the
+   * index: about what the table would take if finished now. Never decreases.
+   */
   estimatedSize(): number {
-    return this.sink.offset + this.data.estimatedSize() + this.partitionsSize + this.index.estimatedSize();
+    const ratio = this.rawDataBytes > 0 ? this.storedDataBytes / this.rawDataBytes : 1;
+    const estimate = Math.round(this.sink.offset + this.data.estimatedSize() * ratio + this.partitionsSize + this.index.estimatedSize());
+    if (estimate > this.maxEstimate) this.maxEstimate = estimate;
+    return this.maxEstimate;
   }
 
   setUserProperty(name: string, value: string | Buffer): void {
@@ -229,7 +239,10 @@ export class TableWriter {
 
   /** Writes the pending data block and indexes it under a short separator between its last key and `next`. */
   private flushDataBlock(next: Buffer): void {
-    const h = this.writeBlock(this.data.finish(), this.compression);
+    const raw = this.data.finish();
+    const h = this.writeBlock(raw, this.compression);
+    this.rawDataBytes += raw.length;
+    this.storedDataBytes += h.size + BLOCK_TRAILER_SIZE;
     this.data.reset();
     this.numDataBlocks++;
     const last = this.lastKey.subarray(0, this.lastKeyLen);
