@@ -1,0 +1,104 @@
+// bench/graveler: staging and committing 1M entries; committing 100 changes on branches of 100k, 1M and 10M
+// objects; diff and merge of branches that differ in 1,000 of 1M objects; listing 1,000 common prefixes.
+// Branches of 100k+ objects are built with the bulk path (ranges written directly). The 100 changes of a commit
+// and the 1,000 differing objects are contiguous keys (one partition), the shape of real data-lake writes.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openObjectStore } from "../../src/block";
+import type { ObjectStore } from "../../src/block/types";
+import { encodeEntry, Entry } from "../../src/graveler/entry";
+import { Graveler } from "../../src/graveler/graveler";
+import { LevelKv } from "../../src/graveler/kv/level";
+
+const results: Record<string, unknown>[] = [];
+const report = (row: Record<string, unknown>) => {
+  results.push(row);
+  console.log(JSON.stringify(row));
+};
+const entry = (tag: string): Entry => ({ physicalAddress: `data/${tag}`, size: 1024, etag: `etag-${tag}`, lastModified: new Date(1_700_000_000_000), addressType: "relative", contentType: "application/octet-stream" });
+const key = (i: number) => `tables/events/part-${String(i).padStart(8, "0")}.parquet`;
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+
+function* objects(n: number): Iterable<[Buffer, Buffer]> {
+  const value = encodeEntry(entry("bulk"));
+  for (let i = 0; i < n; i++) yield [Buffer.from(key(i)), value];
+}
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-graveler-"));
+  const stores = new Map<string, ObjectStore>();
+  const openStore = (ns: string) => {
+    if (!stores.has(ns)) {
+      const dir = path.join(root, "stores", ns.replace(/\W/g, "_"));
+      fs.mkdirSync(dir, { recursive: true });
+      stores.set(ns, openObjectStore(`local://${dir}`));
+    }
+    return stores.get(ns)!;
+  };
+  const kv = await LevelKv.open(path.join(root, "kv"));
+  const g = new Graveler({ kv, committed: { cacheDir: path.join(root, "cache"), openStore } });
+  try {
+    // 1. stage 1M entries, commit them
+    await g.createRepository("staged", "local://staged");
+    let t = process.hrtime.bigint();
+    for (let i = 0; i < 1_000_000; i += 10_000) {
+      await g.setObjects("staged", "main", Array.from({ length: 10_000 }, (_, j) => ({ path: key(i + j), entry: entry(String(i + j)) })));
+    }
+    const stageMs = ms(t);
+    t = process.hrtime.bigint();
+    await g.commit("staged", "main", { message: "1M" });
+    report({ case: "stage+commit", objects: 1_000_000, stage_ms: Math.round(stageMs), commit_ms: Math.round(ms(t)), target_commit_ms: 10_000 });
+
+    // 2. commit 100 changes on branches of growing size
+    for (const n of [100_000, 1_000_000, 10_000_000]) {
+      const repo = `big-${n}`;
+      await g.createRepository(repo, `local://${repo}`);
+      t = process.hrtime.bigint();
+      await g.importCommit(repo, "main", objects(n), { message: "import" });
+      const importMs = ms(t);
+      const start = Math.floor(n / 2);
+      await g.setObjects(repo, "main", Array.from({ length: 100 }, (_, j) => ({ path: key(start + j), entry: entry(`c${j}`) })));
+      t = process.hrtime.bigint();
+      await g.commit(repo, "main", { message: "100 changes" });
+      report({ case: "commit 100 changes", branch_objects: n, commit_ms: Math.round(ms(t)), import_ms: Math.round(importMs), target_ms: 200 });
+    }
+
+    // 3. diff and merge of branches differing in 1,000 of 1M objects
+    const repo = "big-1000000";
+    await g.createBranch(repo, "feature", "main");
+    await g.setObjects(repo, "feature", Array.from({ length: 1000 }, (_, j) => ({ path: key(200_000 + j), entry: entry(`f${j}`) })));
+    await g.commit(repo, "feature", { message: "1000 changes" });
+    t = process.hrtime.bigint();
+    const d = await g.diff(repo, "main", "feature");
+    const diffMs = ms(t);
+    t = process.hrtime.bigint();
+    await g.merge(repo, "feature", "main");
+    report({ case: "diff+merge", branch_objects: 1_000_000, differing: d.length, diff_ms: Math.round(diffMs), merge_ms: Math.round(ms(t)), target_ms: 200 });
+
+    // 4. listing 1,000 common prefixes
+    await g.createRepository("dirs", "local://dirs");
+    const value = encodeEntry(entry("d"));
+    const dirEntries: [Buffer, Buffer][] = [];
+    for (let p = 0; p < 1000; p++) for (let f = 0; f < 20; f++) dirEntries.push([Buffer.from(`dirs/p${String(p).padStart(4, "0")}/f${String(f).padStart(2, "0")}`), value]);
+    await g.importCommit("dirs", "main", dirEntries, { message: "dirs" });
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      t = process.hrtime.bigint();
+      const listed = await g.listObjects("dirs", "main", { prefix: "dirs/", delimiter: "/", amount: 1000 });
+      times.push(ms(t));
+      if (listed.results.length !== 1000) throw new Error(`listed ${listed.results.length} common prefixes, expected 1000`);
+    }
+    times.sort((a, b) => a - b);
+    report({ case: "list 1000 common prefixes", runs: times.length, p50_ms: +times[24].toFixed(2), p90_ms: +times[44].toFixed(2), target_p90_ms: 25 });
+  } finally {
+    await g.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify({ bench: "graveler", machine: { cores: os.cpus().length, memory: os.totalmem() }, results }));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
