@@ -39,7 +39,7 @@ export interface AzureStoreOptions {
 }
 
 const BLOCK_SIZE = 8 * 1024 * 1024;
-const CONCURRENCY = 4;
+const CONCURRENCY = 2;
 
 export class AzureObjectStore extends BaseObjectStore {
   readonly uri: string;

@@ -34,7 +34,7 @@ export async function writeTemp(layout: LocalLayout, body: Readable): Promise<{ 
   const tmp = path.join(layout.tmpDir, tempName());
   const meter = new Meter("md5");
   try {
-    await pipeline(body, meter, fs.createWriteStream(tmp, { flags: "wx", flush: true }));
+    await pipeline(body, meter, fs.createWriteStream(tmp, { flags: "wx", flush: true, highWaterMark: 1024 * 1024 }));
     const stat = await fsp.stat(tmp, { bigint: true });
     return { tmp, size: meter.bytes, md5: meter.digest(), ino: stat.ino.toString() };
   } catch (err) {

@@ -43,8 +43,8 @@ export interface S3StoreOptions {
   maxAttempts?: number;
 }
 
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 4;
+const PART_SIZE = 5 * 1024 * 1024;
+const QUEUE_SIZE = 2;
 
 export class S3ObjectStore extends BaseObjectStore {
   readonly uri: string;
