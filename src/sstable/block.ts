@@ -144,7 +144,8 @@ export class BlockIter {
       const kp = this.restartKey(r);
       const cmp = compareBytes(data, kp, kp + this.restartKeyLen - this.trailerLen, target, 0, target.length);
       if (cmp < 0) left = mid;
-      else right = mid - 1;
+      else if (cmp > 0) right = mid - 1;
+      else left = right = mid; // the restart key is the target itself
     }
     this.havePrev = false;
     this.keyLen = 0;

@@ -28,6 +28,8 @@ export interface TableDescription {
     type: "binary" | "two-level";
     /** Top-level entries: data blocks for a single-level index, partitions for a two-level one. */
     entries: number;
+    /** A two-level index's partitions. */
+    partitions?: { offset: number; size: number }[];
   };
   properties: Record<string, number | string>;
   userProperties: Record<string, string>;
@@ -40,6 +42,7 @@ export function bytes(b: Buffer): Bytes {
 
 export function describeTable(reader: TableReader, options: DescribeOptions = {}): TableDescription {
   const f = reader.footer;
+  const top = reader.indexEntries();
   const properties: Record<string, number | string> = {};
   const userProperties: Record<string, string> = {};
   for (const [k, v] of reader.properties.all) {
@@ -60,10 +63,11 @@ export function describeTable(reader: TableReader, options: DescribeOptions = {}
       index: { ...f.index },
     },
     metaindex: [...reader.metaindex].map(([name, h]) => ({ name, ...h })),
-    index: { type: reader.properties.indexType, entries: reader.indexEntries().length },
+    index: { type: reader.properties.indexType, entries: top.length },
     properties,
     userProperties,
   };
+  if (reader.twoLevel) out.index.partitions = top.map((e) => ({ ...e.handle }));
   if (options.scan) {
     const entries: NonNullable<TableDescription["entries"]> = [];
     const it = reader.rawIterator();
@@ -91,6 +95,7 @@ export function renderDescription(d: TableDescription): string {
   lines.push("metaindex:");
   for (const m of d.metaindex) lines.push(`  ${m.name} ${formatHandle(m)}`);
   lines.push(`index: ${d.index.type}, ${d.index.entries} ${d.index.type === "two-level" ? "partitions" : "data blocks"}`);
+  for (const p of d.index.partitions ?? []) lines.push(`  partition ${formatHandle(p)}`);
   lines.push("properties:");
   for (const [k, v] of Object.entries(d.properties)) lines.push(`  ${k}: ${v}`);
   lines.push("user properties:");

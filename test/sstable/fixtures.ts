@@ -138,3 +138,13 @@ export function ldbWriteExternSst(file: string, list: Entry[], extraArgs: string
     fs.rmSync(db, { recursive: true, force: true });
   }
 }
+
+/** The first entry at or after key, as sst_dump finds it by seeking (--from): [keyHex, valueHex], or undefined. */
+export function sstDumpSeek(file: string, key: Buffer): [string, string] | undefined {
+  const out = runSstDump([`--file=${file}`, "--command=scan", "--output_hex", "--input_key_hex", `--from=0x${key.toString("hex")}`, "--read_num=1"]);
+  for (const line of out.split("\n")) {
+    const m = SCAN_LINE.exec(line);
+    if (m) return [m[1], m[4]];
+  }
+  return undefined;
+}
