@@ -1,0 +1,38 @@
+// The shape of an RPC implementation, and what every implementation may use.
+import type { AuthManager, Caller } from "../auth";
+import type { Graveler, KvStore } from "../graveler";
+import type { ClusterView } from "./cluster";
+import type { Storage } from "./storage";
+
+export interface ServiceDeps {
+  graveler: Graveler;
+  /** The key-value store graveler runs on (a few operations need it directly, e.g. dropping one staged entry). */
+  kv: KvStore;
+  auth: AuthManager;
+  cluster: ClusterView;
+  storage: Storage;
+}
+
+export interface CallContext {
+  caller: Caller;
+  /** Full gRPC method path. */
+  method: string;
+}
+
+export type Handler =
+  | { kind: "unary"; run(request: Record<string, unknown>, ctx: CallContext): Promise<object> }
+  | { kind: "stream"; run(request: Record<string, unknown>, ctx: CallContext): AsyncIterable<object> };
+
+/** A unary handler over the typed request (requests arrive decoded with every field present, see proto.ts). */
+export const unary = <T>(run: (request: T, ctx: CallContext) => Promise<object>): Handler => ({
+  kind: "unary",
+  run: (request, ctx) => run(request as unknown as T, ctx),
+});
+
+export const stream = <T>(run: (request: T, ctx: CallContext) => AsyncIterable<object>): Handler => ({
+  kind: "stream",
+  run: (request, ctx) => run(request as unknown as T, ctx),
+});
+
+/** Handlers of one service, keyed by method name. */
+export type ServiceHandlers = Record<string, Handler>;

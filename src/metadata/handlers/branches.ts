@@ -1,0 +1,87 @@
+// BranchService: branches, resets (soft and hard), revert and cherry-pick.
+import { failedPrecondition, invalidArgument } from "../../errors";
+import { branchId, path as validPath, repositoryId } from "../../graveler";
+import { keys } from "../../graveler/keys";
+import { commitMessage, pageSize, pagination, prefixedPage } from "../convert";
+import { ServiceDeps, ServiceHandlers, unary } from "../handler";
+import type {
+  CherryPickRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
+  ResetBranchRequest, RevertCommitRequest,
+} from "../messages";
+
+export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
+  /** Whether a branch has uncommitted changes (staged entries, or tokens sealed by an unfinished commit). */
+  const isDirty = async (repo: string, branch: string) => {
+    const b = await graveler.refs.getBranch(repositoryId(repo), branchId(branch));
+    return b.record.sealedTokens.length > 0 || !(await graveler.staging.isEmpty(b.record.stagingToken));
+  };
+
+  return {
+    CreateBranch: unary(async (r: CreateBranchRequest) => {
+      if (r.source === "") throw invalidArgument("source ref is required: the branch, tag or commit the new branch starts at");
+      const b = await graveler.createBranch(r.repository, r.name, r.source);
+      return { id: b.id, commitId: b.commitId };
+    }),
+    GetBranch: unary(async (r: GetBranchRequest) => {
+      const b = await graveler.getBranch(r.repository, r.branch);
+      return { id: b.id, commitId: b.commitId };
+    }),
+    ListBranches: unary(async (r: ListBranchesRequest) => {
+      const amount = pageSize(r.amount);
+      await graveler.getRepository(r.repository);
+      const page = await prefixedPage((after, n) => graveler.listBranches(r.repository, { after, amount: n }), (b) => b.id, { ...r, amount });
+      const results = page.items.map((b) => ({ id: b.id, commitId: b.commitId }));
+      return { results, pagination: pagination(results.length, page.hasMore, results.at(-1)?.id ?? "", amount) };
+    }),
+    DeleteBranch: unary(async (r: DeleteBranchRequest) => {
+      await graveler.deleteBranch(r.repository, r.branch);
+      return {};
+    }),
+    ResetBranch: unary(async (r: ResetBranchRequest) => {
+      switch (r.type) {
+        case "RESET_TYPE_ALL":
+          await graveler.resetBranch(r.repository, r.branch);
+          break;
+        case "RESET_TYPE_PREFIX":
+          if (r.path === "") throw invalidArgument("reset of type RESET_TYPE_PREFIX needs a path prefix");
+          await graveler.resetBranch(r.repository, r.branch, { prefix: r.path });
+          break;
+        case "RESET_TYPE_OBJECT": {
+          const p = validPath(r.path);
+          await graveler.getRepository(r.repository);
+          const b = await graveler.refs.getBranch(repositoryId(r.repository), branchId(r.branch));
+          // One exact path: drop its staged entry from every token the branch reads through.
+          await kv.write({ mutations: [b.record.stagingToken, ...b.record.sealedTokens].map((t) => ({ op: "delete" as const, key: keys.staged(t, p) })) });
+          break;
+        }
+        default:
+          throw invalidArgument("reset type is required: RESET_TYPE_ALL, RESET_TYPE_OBJECT or RESET_TYPE_PREFIX");
+      }
+      return {};
+    }),
+    HardResetBranch: unary(async (r: HardResetBranchRequest) => {
+      if (r.ref === "") throw invalidArgument("ref is required: the commit to move the branch to");
+      await graveler.getRepository(r.repository);
+      if (!r.force && (await isDirty(r.repository, r.branch))) {
+        throw failedPrecondition(`hard reset refused: branch ${r.branch} of repository ${r.repository} has uncommitted changes (commit them, or pass force to drop them)`);
+      }
+      await graveler.hardResetBranch(r.repository, r.branch, r.ref);
+      const b = await graveler.getBranch(r.repository, r.branch);
+      return { id: b.id, commitId: b.commitId };
+    }),
+    RevertCommit: unary(async (r: RevertCommitRequest, ctx) => {
+      if (r.ref === "") throw invalidArgument("ref is required: the commit to revert");
+      const c = await graveler.revert(r.repository, r.branch, r.ref, {
+        parentNumber: r.parentNumber || undefined,
+        committer: ctx.caller.user.id,
+        message: r.message || undefined,
+      });
+      return commitMessage(c);
+    }),
+    CherryPick: unary(async (r: CherryPickRequest, ctx) => {
+      if (r.ref === "") throw invalidArgument("ref is required: the commit to cherry-pick");
+      const c = await graveler.cherryPick(r.repository, r.ref, r.branch, { parentNumber: r.parentNumber || undefined, committer: ctx.caller.user.id });
+      return commitMessage(c);
+    }),
+  };
+}

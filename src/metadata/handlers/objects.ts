@@ -1,0 +1,194 @@
+// ObjectService: uploads hand out a physical address and a way to write it, StageObject links the entry;
+// reads hand out a way to read the bytes. Object bytes never pass through this service.
+import { failedPrecondition, hasCode, invalidArgument, notFound, TarnError } from "../../errors";
+import { branchId, path as validPath, repositoryId, type Entry, type Repository } from "../../graveler";
+import { keys } from "../../graveler/keys";
+import { commonPrefixStats, objectStats, pagination } from "../convert";
+import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
+import type {
+  AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ObjectError,
+  PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StoreAccess,
+} from "../messages";
+
+const MAX_PARTS = 10_000;
+const MAX_DELETE = 1000;
+const LIST_BATCH = 1000;
+const STAGE_RETRIES = 20;
+
+export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHandlers {
+  /** The repository, after checking that the branch exists. */
+  const onBranch = async (repo: string, branch: string): Promise<Repository> => {
+    const repository = await graveler.getRepository(repo);
+    await graveler.getBranch(repo, branch);
+    return repository;
+  };
+
+  /** A physical address given back by a client, as a key in the repository's namespace. */
+  const keyOf = (repository: Repository, address: string, full: boolean): string => {
+    let key = address;
+    if (full) {
+      const base = repository.storageNamespace.replace(/\/+$/, "") + "/";
+      if (!address.startsWith(base)) throw invalidArgument(`physical address ${address} is outside the storage namespace ${repository.storageNamespace} of repository ${repository.id}`);
+      key = address.slice(base.length);
+    }
+    if (key === "" || key.startsWith("/") || key.split("/").some((s) => s === ".." || s === ".")) {
+      throw invalidArgument(`physical address ${JSON.stringify(address)} is not a key inside the storage namespace of repository ${repository.id}`);
+    }
+    return key;
+  };
+
+  const missingObject = (repository: Repository, key: string) => (err: unknown) => {
+    if (hasCode(err, "NOT_FOUND")) throw notFound(`physical address ${key} in ${repository.storageNamespace} holds no object: write the bytes before staging`, err);
+    throw err;
+  };
+
+  return {
+    PrepareUpload: unary(async (r: PrepareUploadRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      validPath(r.path);
+      if (r.partCount > MAX_PARTS) throw invalidArgument(`invalid part_count ${r.partCount}: at most ${MAX_PARTS} parts`);
+      const ns = repository.storageNamespace;
+      const key = storage.newAddress();
+      const answer = { physicalAddress: key, addressType: "ADDRESS_TYPE_RELATIVE", presignedUrl: "", multipartUploadId: "", partUrls: [] as string[], direct: null as StoreAccess | null, expiresAt: 0 };
+      if (r.partCount > 1) {
+        const store = storage.store(ns);
+        if (storage.location(ns).kind !== "s3") throw failedPrecondition(`storage namespace ${ns}: multipart uploads with presigned parts need an S3 store; upload with one PUT or direct access`);
+        const upload = await store.createMultipartUpload(key, { contentType: r.contentType || undefined });
+        answer.multipartUploadId = upload.uploadId;
+        answer.partUrls = await storage.presignParts(ns, key, upload.uploadId, Array.from({ length: r.partCount }, (_v, i) => i + 1));
+        answer.expiresAt = storage.expiresAt();
+        return answer;
+      }
+      const direct = r.presign ? undefined : storage.direct(ns, key);
+      if (direct) {
+        answer.direct = direct;
+        return answer;
+      }
+      answer.presignedUrl = await storage.presign(ns, key, "PUT");
+      answer.expiresAt = storage.expiresAt();
+      return answer;
+    }),
+
+    PresignUploadParts: unary(async (r: PresignUploadPartsRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      const key = keyOf(repository, r.physicalAddress, false);
+      if (r.multipartUploadId === "") throw invalidArgument("multipart_upload_id is required");
+      const partUrls = await storage.presignParts(repository.storageNamespace, key, r.multipartUploadId, r.partNumbers);
+      return { partUrls, expiresAt: storage.expiresAt() };
+    }),
+
+    AbortMultipartUpload: unary(async (r: AbortMultipartUploadRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      const key = keyOf(repository, r.physicalAddress, false);
+      if (r.multipartUploadId === "") throw invalidArgument("multipart_upload_id is required");
+      await storage.store(repository.storageNamespace).abortMultipartUpload({ key, uploadId: r.multipartUploadId });
+      return {};
+    }),
+
+    StageObject: unary(async (r: StageObjectRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      const p = validPath(r.path);
+      const key = keyOf(repository, r.physicalAddress, r.addressType === "ADDRESS_TYPE_FULL");
+      if (r.sizeBytes < 0) throw invalidArgument(`invalid size_bytes ${r.sizeBytes}`);
+      const store = storage.store(repository.storageNamespace);
+      if (r.multipart && r.multipart.uploadId !== "") {
+        if (r.multipart.parts.length === 0) throw invalidArgument("multipart completion lists no parts");
+        await store.completeMultipartUpload({ key, uploadId: r.multipart.uploadId }, r.multipart.parts).catch((err: unknown) => {
+          if (err instanceof TarnError && (err.code === "INVALID_ARGUMENT" || err.code === "NOT_FOUND")) {
+            throw failedPrecondition(`completing multipart upload ${r.multipart!.uploadId} of ${key}: ${err.message}`, err);
+          }
+          throw err;
+        });
+      }
+      const info = await store.head(key).catch(missingObject(repository, key));
+      if (r.sizeBytes > 0 && r.sizeBytes !== info.size) {
+        throw invalidArgument(`size_bytes ${r.sizeBytes} does not match the ${info.size} bytes stored at ${key}`);
+      }
+      if (r.ifAbsent) {
+        const exists = await graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
+        if (exists) throw failedPrecondition(`object ${p} already exists on branch ${r.branch} of repository ${r.repository} (if_absent)`);
+      }
+      const entry: Entry = {
+        physicalAddress: key,
+        addressType: "relative",
+        size: info.size,
+        etag: r.checksum || info.etag,
+        lastModified: r.mtime > 0 ? new Date(r.mtime * 1000) : new Date(),
+        contentType: r.contentType || info.contentType || undefined,
+        metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
+      };
+      await graveler.setObject(r.repository, r.branch, p, entry);
+      return objectStats(p, entry);
+    }),
+
+    GetObject: unary(async (r: GetObjectRequest) => {
+      const repository = await graveler.getRepository(r.repository);
+      if (r.ref === "") throw invalidArgument("ref is required");
+      const entry = await graveler.getObject(r.repository, r.ref, r.path);
+      const answer = { stats: objectStats(r.path, entry), presignedUrl: "", direct: null as StoreAccess | null, expiresAt: 0 };
+      if (entry.addressType !== "relative") return answer; // imported from elsewhere: the client reads the full URI itself
+      const ns = repository.storageNamespace;
+      const direct = r.presign ? undefined : storage.direct(ns, entry.physicalAddress);
+      if (direct) answer.direct = direct;
+      else {
+        answer.presignedUrl = await storage.presign(ns, entry.physicalAddress, "GET");
+        answer.expiresAt = storage.expiresAt();
+      }
+      return answer;
+    }),
+
+    StatObject: unary(async (r: StatObjectRequest) => {
+      if (r.ref === "") throw invalidArgument("ref is required");
+      return objectStats(r.path, await graveler.statObject(r.repository, r.ref, r.path));
+    }),
+
+    ListObjects: stream(async function* (r: ListObjectsRequest) {
+      if (r.ref === "") throw invalidArgument("ref is required");
+      let remaining = r.amount === 0 ? Infinity : r.amount;
+      let after = r.after;
+      for (;;) {
+        const batch = Math.min(LIST_BATCH, remaining);
+        const page = await graveler.listObjects(r.repository, r.ref, { prefix: r.prefix, delimiter: r.delimiter, after, amount: batch });
+        const results = page.results.map((l) => ("commonPrefix" in l ? commonPrefixStats(l.commonPrefix) : objectStats(l.path, l.entry)));
+        if (results.length > 0) after = results[results.length - 1].path;
+        remaining -= results.length;
+        const last = !page.hasMore || remaining <= 0;
+        yield { results, pagination: last ? pagination(results.length, page.hasMore, after, batch) : null };
+        if (last) return;
+      }
+    }),
+
+    DeleteObject: unary(async (r: DeleteObjectRequest) => {
+      await graveler.deleteObject(r.repository, r.branch, r.path);
+      return {};
+    }),
+
+    DeleteObjects: unary(async (r: DeleteObjectsRequest) => {
+      if (r.paths.length > MAX_DELETE) throw invalidArgument(`${r.paths.length} paths given: at most ${MAX_DELETE} per call`);
+      const paths = r.paths.map((p) => validPath(p));
+      const repository = await onBranch(r.repository, r.branch);
+      const errors: ObjectError[] = [];
+      const present: string[] = [];
+      for (const p of new Set(paths)) {
+        const found = await graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
+        if (found) present.push(p);
+        else errors.push({ path: p, code: "NOT_FOUND", message: `object ${p} not found on branch ${r.branch} of repository ${r.repository}` });
+      }
+      // One batch of tombstones in the branch's current staging token, conditional on the branch record
+      // (as graveler stages writes), so a concurrent commit cannot split it.
+      for (let attempt = 0; present.length > 0; attempt++) {
+        const b = await graveler.refs.getBranch(repositoryId(repository.id), branchId(r.branch));
+        try {
+          await kv.write({
+            preconditions: [{ key: keys.branch(repositoryId(repository.id), branchId(r.branch)), equals: b.raw }],
+            mutations: present.map((p) => graveler.staging.setMutation(b.record.stagingToken, p, undefined)),
+          });
+          break;
+        } catch (err) {
+          if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
+        }
+      }
+      return { errors };
+    }),
+  };
+}
