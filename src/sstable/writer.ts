@@ -116,7 +116,12 @@ export class TableWriter {
     }
     const klen = key.length + TRAILER_SIZE;
     if (!this.data.empty && this.shouldFlush(klen, value.length)) {
-      this.flushDataBlock(key);
+      try {
+        this.flushDataBlock(key);
+      } catch (err) {
+        this.abort(); // a failed write (disk full, ...) leaves nothing half-written behind
+        throw err;
+      }
     }
     this.data.add(key, SET_TRAILER, value);
     if (this.entries === 0) this.firstKey = Buffer.from(key);
