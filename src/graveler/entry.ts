@@ -96,15 +96,13 @@ export function decodeEntryProto(bytes: Uint8Array, where: string): Entry {
   }
 }
 
-/** SHA-256 over the fields that decide whether two entries hold the same content. */
+/**
+ * SHA-256 over the fields that decide whether two entries hold the same content: each field as its name, a
+ * length and its UTF-8 bytes, metadata sorted by key. Built as one buffer and hashed once (it runs per write).
+ */
 export function entryIdentity(entry: Entry): Buffer {
-  const h = createHash("sha256");
-  const field = (name: string, value: string) => {
-    const bytes = Buffer.from(value, "utf8");
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(bytes.length);
-    h.update(name).update(len).update(bytes);
-  };
+  const parts: string[] = [];
+  const field = (name: string, value: string) => parts.push(name, String(Buffer.byteLength(value)), ":", value);
   field("size", String(entry.size));
   field("etag", entry.etag);
   field("content_type", entry.contentType ?? "");
@@ -112,7 +110,7 @@ export function entryIdentity(entry: Entry): Buffer {
     field("metadata_key", k);
     field("metadata_value", v);
   }
-  return h.digest();
+  return createHash("sha256").update(parts.join(""), "utf8").digest();
 }
 
 // --- graveler value framing -------------------------------------------------------------------------

@@ -64,6 +64,7 @@ export class Graveler {
   readonly staging: StagingManager;
   readonly committed: CommittedManager;
   private readonly now: () => Date;
+  private dropping: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: GravelerOptions) {
     this.refs = new RefManager(options.kv);
@@ -102,7 +103,7 @@ export class Graveler {
 
   async deleteRepository(name: string): Promise<void> {
     const branches = await this.refs.deleteRepository(repositoryId(name));
-    for (const b of branches) await this.dropTokens([b.record.stagingToken, ...b.record.sealedTokens]);
+    for (const b of branches) this.dropTokens([b.record.stagingToken, ...b.record.sealedTokens]);
   }
 
   // --- branches ---
@@ -131,7 +132,7 @@ export class Graveler {
     if (id === repo.defaultBranch) throw failedPrecondition(`branch ${id} is the default branch of repository ${repo.id} and cannot be deleted`);
     const branch = await this.refs.getBranch(repo.id, id);
     await this.refs.deleteBranch(repo.id, branch);
-    await this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
+    this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
   }
 
   /** Drops uncommitted changes: all of them, or only those under a path prefix. */
@@ -146,7 +147,7 @@ export class Graveler {
     }
     const branch = await this.refs.getBranch(repo.id, id);
     await this.refs.updateBranch(repo.id, branch, { commitId: branch.record.commitId, stagingToken: newToken(), sealedTokens: [] });
-    await this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
+    this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
   }
 
   /** Points a branch at the commit a ref resolves to and drops its uncommitted changes. */
@@ -155,11 +156,23 @@ export class Graveler {
     const branch = await this.refs.getBranch(repo.id, branchId(name));
     const target = await this.refs.resolve(repo.id, ref);
     await this.refs.updateBranch(repo.id, branch, { commitId: target.commitId, stagingToken: newToken(), sealedTokens: [] });
-    await this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
+    this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
   }
 
-  private async dropTokens(tokens: StagingToken[]): Promise<void> {
-    for (const t of tokens) await this.staging.drop(t);
+  /**
+   * Deletes the entries of staging tokens no branch refers to any more. It runs in the background: nothing
+   * reads a dropped token, and a commit should not wait for a million deletes. `close` waits for it.
+   */
+  private dropTokens(tokens: StagingToken[]): void {
+    const run = this.dropping.then(async () => {
+      for (const t of tokens) await this.staging.drop(t);
+    });
+    this.dropping = run.catch(() => undefined);
+  }
+
+  /** Resolves when every background drop of staging tokens has finished. */
+  async settled(): Promise<void> {
+    await this.dropping;
   }
 
   // --- tags ---
@@ -326,7 +339,7 @@ export class Graveler {
     if (unchanged && !options.allowEmpty) {
       // Every sealed change was a no-op: unseal so that nothing visible changed, then refuse.
       await this.refs.updateBranch(repo.id, sealed, done).catch(() => undefined);
-      await this.dropTokens(sealed.record.sealedTokens);
+      this.dropTokens(sealed.record.sealedTokens);
       throw failedPrecondition(`no changes to commit on branch ${id} of repository ${repo.id}`);
     }
     const commit = this.makeCommit(
@@ -339,7 +352,7 @@ export class Graveler {
       if (hasCode(err, "FAILED_PRECONDITION")) throw failedPrecondition(`commit on branch ${id} of repository ${repo.id} refused: the branch moved while committing (a concurrent commit or reset); its changes were not lost, retry if anything is left`, err);
       throw err;
     }
-    await this.dropTokens(sealed.record.sealedTokens);
+    this.dropTokens(sealed.record.sealedTokens);
     return commit;
   }
 
@@ -493,6 +506,7 @@ export class Graveler {
   }
 
   async close(): Promise<void> {
+    await this.dropping;
     this.committed.close();
     await this.options.kv.close();
   }

@@ -60,7 +60,7 @@ export class Applier {
   finish(): RangeRecord[] {
     if (this.it) {
       while (this.it) {
-        this.writer.add(Buffer.from(this.it.key()), this.it.value());
+        this.writer.add(this.it.key(), this.it.value());
         this.advance();
       }
     }
@@ -94,7 +94,7 @@ export class Applier {
       const c = Buffer.compare(this.it.key(), key);
       if (c === 0) return this.it.value();
       if (c > 0) return undefined;
-      this.writer.add(Buffer.from(this.it.key()), this.it.value());
+      this.writer.add(this.it.key(), this.it.value());
       this.advance();
     }
   }

@@ -40,19 +40,19 @@ export class DiffIterator {
       }
       const c = !this.leftValid ? 1 : !this.rightValid ? -1 : Buffer.compare(this.left.key(), this.right.key());
       if (c < 0) {
-        this.current = { type: "removed", key: Buffer.from(this.left.key()), left: Buffer.from(this.left.value()) };
+        this.current = { type: "removed", key: this.left.key(), left: this.left.value() };
         this.leftValid = this.left.next();
         return true;
       }
       if (c > 0) {
-        this.current = { type: "added", key: Buffer.from(this.right.key()), right: Buffer.from(this.right.value()) };
+        this.current = { type: "added", key: this.right.key(), right: this.right.value() };
         this.rightValid = this.right.next();
         return true;
       }
       const l = this.left.value();
       const r = this.right.value();
       if (!sameIdentity(l, r)) {
-        this.current = { type: "changed", key: Buffer.from(this.left.key()), left: Buffer.from(l), right: Buffer.from(r) };
+        this.current = { type: "changed", key: this.left.key(), left: l, right: r };
         this.leftValid = this.left.next();
         this.rightValid = this.right.next();
         return true;

@@ -58,8 +58,9 @@ export class TableBuilder {
       value.copy(this.scratch, this.used + 4);
       this.used += 4 + value.length;
     }
-    if (this.count === 0) this.minKey = Buffer.from(key);
-    this.maxKey = Buffer.from(key);
+    // Keys are fresh Buffers nobody mutates (the SSTable iterator and the key-value store hand out copies).
+    if (this.count === 0) this.minKey = key;
+    this.maxKey = key;
     this.count++;
     this.estimatedSize += key.length + value.length;
   }
@@ -72,8 +73,7 @@ export class TableBuilder {
   /** Closes the table and returns its ID. */
   finish(): string {
     this.flushHash();
-    const maxKey = this.maxKey ? Buffer.from(this.maxKey) : Buffer.alloc(0);
-    this.maxKey = maxKey;
+    const maxKey = this.maxKey ?? Buffer.alloc(0);
     this.writer.setProperty("type", this.type);
     this.writer.setProperty("min_key", this.minKey ?? Buffer.alloc(0));
     this.writer.setProperty("max_key", maxKey);
