@@ -1,0 +1,311 @@
+// The replicated state machine on classic-level: what every node runs over the committed Raft log.
+//
+// apply(): every command is decoded, its preconditions are checked against the database as left by the
+// commands before it (an overlay holds the writes of earlier commands of the same call), and the writes of
+// all commands of the call plus the applied index go to LevelDB as ONE atomic batch. A restart therefore
+// finds data and applied index in agreement, and the runtime skips exactly the entries at or below it.
+// A command that does not decode is rejected alike on every node (the result says so; nothing else
+// changes but the applied index).
+//
+// Reads (get/scan) are local: the replicated KV makes them linearizable by waiting for ReadIndex first.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { StateMachine } from "../../raft/node";
+import type { ConfChange, ConfState, Entry, Snapshot } from "../../raft/types";
+import { CorruptionError, TarnError } from "../errors";
+import type { ObjectStore } from "../block";
+import type { KvBatch, KvPrecondition, KvRecord, KvScanOptions } from "../graveler/kv/types";
+import { scanBounds } from "../graveler/kv/types";
+import { decodeCommand, encodeResult, MalformedCommandError, ResultStatus } from "./command";
+import { Db, dbPaths, DbPaths, openDb, recoverSwap, swapIn, SwapGate } from "./db-dir";
+import {
+  Applied,
+  APPLIED_KEY,
+  decodeApplied,
+  decodeMembership,
+  decodeStored,
+  encodeApplied,
+  encodeMembership,
+  encodeStored,
+  Membership,
+  MEMBERS_KEY,
+  printableKey,
+  SNAPSHOT_KEY,
+  USER_END,
+  USER_START,
+  userKey,
+} from "./keyspace";
+import { downloadSnapshot, SnapshotStore } from "./snapshot-store";
+import { loadSnapshotFile, writeSnapshotFile } from "./snapshot-file";
+
+export interface StateMachineOptions {
+  /** The node's data dir: the database lives in `<dir>/state`, snapshot files pass through `<dir>/tmp`. */
+  dir: string;
+  /** Where snapshots are uploaded and restored from. */
+  store: ObjectStore;
+  /** The membership to record until the log says otherwise (the initial voters and their addresses). */
+  initialMembership: Membership;
+  /** How many snapshots to keep in the store (default 10). */
+  keepSnapshots?: number;
+  /** Told the last index of every applied group of commands (metrics, tests). */
+  onApplied?: (applied: Applied) => void;
+  log?: (message: string) => void;
+}
+
+type Op = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
+
+/** What the last restore did, for status and tests. */
+export interface RestoreRecord {
+  reference: string;
+  index: number;
+  entries: number;
+  /** "store" or "leader" (the fallback stream, when the store did not have it). */
+  source: "store" | "leader";
+}
+
+export class TarnStateMachine implements StateMachine {
+  private applied: Applied = { index: 0, term: 0 };
+  private membershipRecord: Membership;
+  private readonly gate = new SwapGate();
+  private metaWrite: Promise<void> = Promise.resolve();
+  private readonly snapshots: SnapshotStore;
+  private readonly tmp: string;
+  private closed = false;
+  /** Commands rejected because they did not decode (every node counts the same). */
+  rejectedCommands = 0;
+  lastRestore?: RestoreRecord;
+  lastSnapshot?: string;
+
+  private constructor(
+    private db: Db,
+    private readonly paths: DbPaths,
+    private readonly opts: StateMachineOptions,
+  ) {
+    this.membershipRecord = opts.initialMembership;
+    this.tmp = path.join(opts.dir, "tmp");
+    this.snapshots = new SnapshotStore(opts.store, opts.keepSnapshots ?? 10, opts.log);
+  }
+
+  static async open(opts: StateMachineOptions): Promise<TarnStateMachine> {
+    const paths = dbPaths(opts.dir);
+    fs.mkdirSync(opts.dir, { recursive: true });
+    recoverSwap(paths);
+    fs.rmSync(path.join(opts.dir, "tmp"), { recursive: true, force: true });
+    fs.mkdirSync(path.join(opts.dir, "tmp"));
+    const sm = new TarnStateMachine(await openDb(paths.live), paths, opts);
+    try {
+      await sm.loadMeta();
+    } catch (err) {
+      await sm.db.close();
+      throw err;
+    }
+    return sm;
+  }
+
+  // ---- StateMachine -------------------------------------------------------------------------------------
+
+  appliedIndex(): number {
+    return this.applied.index;
+  }
+
+  async apply(entries: Entry[]): Promise<Uint8Array[]> {
+    await this.metaWrite;
+    return this.gate.read(async () => {
+      const overlay = new Map<string, Buffer | undefined>();
+      const ops: Op[] = [];
+      const results: Uint8Array[] = [];
+      let last: Applied | undefined;
+      for (const e of entries) {
+        if (e.index <= this.applied.index) {
+          // Already in the database (it was restored from a snapshot taken past this entry).
+          results.push(encodeResult({ status: ResultStatus.Applied, index: e.index, key: Buffer.alloc(0), message: "" }));
+          continue;
+        }
+        last = { index: e.index, term: e.term };
+        results.push(await this.applyOne(e, overlay, ops));
+      }
+      if (last) {
+        ops.push({ type: "put", key: APPLIED_KEY, value: encodeApplied(last) });
+        await this.db.batch(ops);
+        this.applied = last;
+        this.opts.onApplied?.(last);
+      }
+      return results;
+    });
+  }
+
+  async snapshot(index: number): Promise<string> {
+    await this.metaWrite;
+    return this.gate.read(async () => {
+      // The runtime counts no-ops and membership entries that never reach apply(); the state at `index` is
+      // the state after the last command. While a restarted node re-reads its log, the database may be
+      // ahead of `index`: the snapshot is then labelled with the database's index (restore accepts that).
+      if (index > this.applied.index) {
+        this.applied = { index, term: this.applied.term };
+        await this.db.put(APPLIED_KEY, encodeApplied(this.applied));
+      }
+      const applied = { ...this.applied };
+      const file = path.join(this.tmp, `snapshot-${applied.index}.sst`);
+      try {
+        await writeSnapshotFile(this.db, file, applied, this.membershipRecord);
+        const reference = await this.snapshots.upload(file, applied);
+        await this.db.put(SNAPSHOT_KEY, Buffer.from(reference, "utf8"));
+        this.lastSnapshot = reference;
+        return reference;
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    });
+  }
+
+  async restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void> {
+    await this.metaWrite;
+    const ref = this.snapshots.parse(snapshot.reference);
+    if (ref.index < snapshot.metadata.index) {
+      throw new TarnError("INTERNAL", `snapshot ${snapshot.reference} is older than the Raft snapshot index ${snapshot.metadata.index} that names it`);
+    }
+    const file = path.join(this.tmp, `restore-${ref.index}.sst`);
+    try {
+      const { name, source } = await downloadSnapshot(this.opts.store, snapshot.reference, file, fetch);
+      fs.rmSync(this.paths.restoring, { recursive: true, force: true });
+      const fresh = await openDb(this.paths.restoring);
+      let info;
+      try {
+        info = await loadSnapshotFile(file, name, ref, fresh);
+      } catch (err) {
+        await fresh.close();
+        fs.rmSync(this.paths.restoring, { recursive: true, force: true });
+        throw err;
+      }
+      await fresh.close();
+      fs.renameSync(this.paths.restoring, this.paths.restored);
+      await this.gate.exclusive(async () => {
+        await this.db.close();
+        swapIn(this.paths);
+        this.db = await openDb(this.paths.live);
+        await this.loadMeta();
+      });
+      this.membershipRecord = { confState: snapshot.metadata.confState, addresses: info.membership.addresses };
+      this.lastRestore = { reference: snapshot.reference, index: ref.index, entries: info.entries, source };
+      this.opts.log?.(`restored snapshot ${snapshot.reference} (${info.entries} records) from the ${source}`);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  readSnapshot(reference: string): Promise<Uint8Array> {
+    this.snapshots.parse(reference);
+    return this.opts.store.getBuffer(reference);
+  }
+
+  onConfChange(change: ConfChange, confState: ConfState): void {
+    const addresses = { ...this.membershipRecord.addresses };
+    for (const c of change.changes) {
+      if (c.address) addresses[c.node] = c.address;
+    }
+    const known = new Set([...confState.voters, ...confState.learners, ...confState.votersOutgoing, ...confState.learnersNext]);
+    for (const id of Object.keys(addresses)) if (!known.has(id)) delete addresses[id];
+    this.membershipRecord = { confState, addresses };
+    const record = encodeMembership(this.membershipRecord);
+    this.metaWrite = this.metaWrite.then(() => this.gate.read(() => this.db.put(MEMBERS_KEY, record)));
+  }
+
+  // ---- local reads --------------------------------------------------------------------------------------
+
+  get(key: Buffer): Promise<KvRecord | undefined> {
+    return this.gate.read(async () => {
+      const raw = await this.db.get(userKey(key));
+      return raw ? { key, ...decodeStored(raw) } : undefined;
+    });
+  }
+
+  scan(options: KvScanOptions): Promise<KvRecord[]> {
+    if (options.limit === 0) return Promise.resolve([]);
+    const { lower, lowerExclusive, upper } = scanBounds(options);
+    const range: { gt?: Buffer; gte?: Buffer; lt: Buffer; limit?: number } = { lt: upper ? userKey(upper) : USER_END };
+    const low = lower ? userKey(lower) : USER_START;
+    if (lowerExclusive) range.gt = low;
+    else range.gte = low;
+    if (options.limit !== undefined) range.limit = options.limit;
+    return this.gate.read(async () => {
+      const entries = await this.db.iterator(range).all();
+      return entries.map(([k, v]) => ({ key: k.subarray(1), ...decodeStored(v) }));
+    });
+  }
+
+  appliedState(): Applied {
+    return { ...this.applied };
+  }
+
+  membership(): Membership {
+    return this.membershipRecord;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.metaWrite.catch(() => undefined);
+    await this.gate.exclusive(() => this.db.close());
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------------
+
+  private async applyOne(e: Entry, overlay: Map<string, Buffer | undefined>, ops: Op[]): Promise<Uint8Array> {
+    const none = Buffer.alloc(0);
+    let batch: KvBatch;
+    try {
+      batch = decodeCommand(e.data);
+    } catch (err) {
+      if (!(err instanceof MalformedCommandError)) throw err;
+      this.rejectedCommands++;
+      return encodeResult({ status: ResultStatus.Rejected, index: e.index, key: none, message: `malformed command at index ${e.index}: ${err.message}` });
+    }
+    for (const pre of batch.preconditions ?? []) {
+      const failure = await this.check(pre, overlay);
+      if (failure) return encodeResult({ status: ResultStatus.PreconditionFailed, index: e.index, key: pre.key, message: failure });
+    }
+    for (const m of batch.mutations) {
+      const key = userKey(m.key);
+      if (m.op === "put") {
+        const stored = encodeStored(e.index, m.value);
+        ops.push({ type: "put", key, value: stored });
+        overlay.set(key.toString("hex"), stored);
+      } else {
+        ops.push({ type: "del", key });
+        overlay.set(key.toString("hex"), undefined);
+      }
+    }
+    return encodeResult({ status: ResultStatus.Applied, index: e.index, key: none, message: "" });
+  }
+
+  /** Undefined when the precondition holds, else why not (the same words as the one-disk store). */
+  private async check(pre: KvPrecondition, overlay: Map<string, Buffer | undefined>): Promise<string | undefined> {
+    const key = userKey(pre.key);
+    const hex = key.toString("hex");
+    const raw = overlay.has(hex) ? overlay.get(hex) : await this.db.get(key);
+    const current = raw ? decodeStored(raw) : undefined;
+    const name = printableKey(pre.key);
+    if ("absent" in pre) return current ? `key ${name} already exists` : undefined;
+    if ("equals" in pre) return current && current.value.equals(pre.equals) ? undefined : `key ${name} changed`;
+    return current && current.version === pre.version ? undefined : `key ${name} is not at version ${pre.version}`;
+  }
+
+  private async loadMeta(): Promise<void> {
+    const raw = await this.db.get(APPLIED_KEY);
+    if (raw) {
+      const applied = decodeApplied(raw);
+      if (!applied) throw new CorruptionError(this.paths.live, `applied-index record ${raw.toString("hex")} does not parse`);
+      this.applied = applied;
+    } else {
+      this.applied = { index: 0, term: 0 };
+    }
+    const members = await this.db.get(MEMBERS_KEY);
+    if (members) {
+      const m = decodeMembership(members);
+      if (!m) throw new CorruptionError(this.paths.live, "membership record does not parse");
+      this.membershipRecord = m;
+    }
+    const snap = await this.db.get(SNAPSHOT_KEY);
+    this.lastSnapshot = snap?.toString("utf8");
+  }
+}
