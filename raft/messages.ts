@@ -25,23 +25,22 @@ export const LOCAL_TYPES: ReadonlySet<MessageType> = new Set([
   MessageType.Unreachable,
 ]);
 
-/** Answers to a request this node made: only members of the configuration may send them. */
+/**
+ * Answers to requests this node made as leader or candidate: it counts them only from members, so a sender
+ * outside its configuration is refused outright.
+ */
 export const RESPONSE_TYPES: ReadonlySet<MessageType> = new Set([
   MessageType.AppResp,
   MessageType.VoteResp,
   MessageType.PreVoteResp,
   MessageType.HeartbeatResp,
-  MessageType.ReadIndexResp,
 ]);
 
-/** Requests for a decision that only a member may ask for. */
-export const MEMBER_REQUEST_TYPES: ReadonlySet<MessageType> = new Set([
-  MessageType.Vote,
-  MessageType.PreVote,
-  MessageType.TransferLeader,
-  MessageType.ReadIndex,
-  MessageType.Propose,
-]);
+/**
+ * Requests only a member may make of this node. Vote and PreVote are not among them: a candidate may be a
+ * voter of a configuration this node has not applied yet, and refusing it could leave the group leaderless.
+ */
+export const MEMBER_REQUEST_TYPES: ReadonlySet<MessageType> = new Set([MessageType.TransferLeader, MessageType.ReadIndex, MessageType.Propose]);
 
 export const voteRespType = (t: MessageType): MessageType => (t === MessageType.Vote ? MessageType.VoteResp : MessageType.PreVoteResp);
 

@@ -93,13 +93,11 @@ export class Raft {
   }
 
   private loadState(hs: HardState): void {
-    if (hs.commit < this.raftLog.committed || hs.commit > this.raftLog.lastIndex()) {
-      throw new RaftError(
-        "INVALID_STATE",
-        `raft: stored commit ${hs.commit} is out of range [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`,
-      );
+    if (hs.commit > this.raftLog.lastIndex()) {
+      throw new RaftError("INVALID_STATE", `raft: stored commit ${hs.commit} is beyond the last index ${this.raftLog.lastIndex()}`);
     }
-    this.raftLog.committed = hs.commit;
+    // A snapshot is committed by definition: a hard state written before it (a crash between the two) may lag.
+    this.raftLog.committed = Math.max(hs.commit, this.raftLog.committed);
     this.term = hs.term;
     this.vote = hs.vote;
   }
@@ -344,7 +342,8 @@ export class Raft {
       return;
     }
     if (this.raftLog.committed > this.raftLog.applied) {
-      const ents = this.raftLog.slice(this.raftLog.applied + 1, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER);
+      const from = Math.max(this.raftLog.applied + 1, this.raftLog.firstIndex());
+      const ents = this.raftLog.slice(from, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER);
       if (ents.some((e) => e.type === EntryType.ConfChange)) {
         this.logger.warn("raft: cannot campaign: pending configuration changes to apply", { id: this.id, term: this.term });
         return;
@@ -529,8 +528,9 @@ export class Raft {
       this.becomeFollower(this.term + 1, NONE);
       return false;
     }
+    // A node never configured yet (added with an empty log) takes any snapshot: the entries after it add it.
     const member = [cs.voters, cs.learners, cs.votersOutgoing].some((ids) => ids.includes(this.id));
-    if (!member) {
+    if (!member && this.trk.progress.size > 0) {
       this.logger.warn("raft: attempted to restore snapshot but it is not in the ConfState", { id: this.id, confState: cs });
       return false;
     }

@@ -79,9 +79,10 @@ export class RawNode {
 
   /**
    * A message from a peer. Refuses (with an InvalidMessageError, nothing changed) malformed messages,
-   * local-only types, and answers or member-only requests from a node outside the configuration. Appends,
-   * heartbeats, snapshots and TimeoutNow are taken from any sender: a newer leader may not be in our
-   * configuration yet.
+   * local-only types, and answers or member-only requests (TransferLeader, ReadIndex, Propose) from a node
+   * outside the configuration. Appends, heartbeats, snapshots, TimeoutNow, votes and ReadIndexResp are taken
+   * from any sender: a newer leader or candidate may not be in the configuration this node has applied yet.
+   * (Refusing peers of another cluster, or unknown addresses, is the transport's job.)
    */
   step(m: Message): void {
     validatePeerMessage(m, this.raft.id);
@@ -178,6 +179,9 @@ export class RawNode {
     if (rd.committedEntries.length > 0) {
       r.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
       r.reduceUncommittedSize(rd.committedEntries);
+    } else if (rd.snapshot && rd.snapshot.metadata.index > r.raftLog.applied) {
+      // Installing a snapshot applies everything up to it.
+      r.appliedTo(rd.snapshot.metadata.index);
     }
   }
 
