@@ -393,10 +393,21 @@ export class RaftNode {
     for (const e of rd.entries) this.noteOurEntry(e);
     const leaderSendsFirst = this.role === StateRole.Leader;
     if (leaderSendsFirst) this.sendMessages(rd.messages);
-    try {
-      await this.storage.save(rd.entries, rd.hardState, rd.snapshot);
-    } catch (err) {
-      throw new NodeFailedError(err as Error);
+    // Committed entries that were on disk before this Ready (and that its entries do not replace) are applied
+    // while the new entries are persisted; others wait for the write.
+    const committedLast = rd.committedEntries.length > 0 ? rd.committedEntries[rd.committedEntries.length - 1].index : 0;
+    const applyEarly =
+      !rd.snapshot && committedLast > 0 && committedLast <= this.storage.lastIndex() && (rd.entries.length === 0 || rd.entries[0].index > committedLast);
+    const save = this.storage.save(rd.entries, rd.hardState, rd.snapshot, rd.mustSync).catch((err: Error) => {
+      throw new NodeFailedError(err);
+    });
+    if (applyEarly) {
+      // Both run; a failed save must still fail the node even if applying fails too.
+      const [saved, applied] = await Promise.allSettled([save, this.applyEntries(rd.committedEntries)]);
+      if (saved.status === "rejected") throw saved.reason;
+      if (applied.status === "rejected") throw applied.reason;
+    } else {
+      await save;
     }
     if (!leaderSendsFirst) this.sendMessages(rd.messages);
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
@@ -404,7 +415,7 @@ export class RaftNode {
       const waiter = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
       if (waiter) waiter.index = rs.index;
     }
-    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
+    if (!applyEarly && rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
     this.answerReads();
   }
 

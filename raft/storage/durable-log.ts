@@ -34,6 +34,11 @@ export interface DurableLogOptions {
   initialConfState?: ConfState;
   /** A segment is closed once it grows past this many bytes (default 64 MiB). */
   segmentBytes?: number;
+  /**
+   * Segments are zero-filled this far ahead of the last record (default 4 MiB; 0 turns it off), so that the
+   * fdatasync of a batch has no file size or block allocation to journal: only the data is flushed.
+   */
+  preallocateBytes?: number;
   logger?: Logger;
   /** File access, replaceable to inject failures in tests. */
   openFile?: OpenLogFile;
@@ -53,7 +58,11 @@ export class DurableLog implements LogStorage {
   private hardState: HardState = { term: 0, vote: "", commit: 0 };
   private segments: Segment[] = [];
   private active!: LogFile;
+  /** Where the next record goes in the active segment. */
   private activeSize = 0;
+  /** The active segment's length on disk (past activeSize: zeroes written ahead). */
+  private activeFileBytes = 0;
+  private preallocateBytes: number;
   private failed?: LogStorageError;
   private queue: Promise<void> = Promise.resolve();
   private readonly segmentBytes: number;
@@ -62,6 +71,7 @@ export class DurableLog implements LogStorage {
 
   private constructor(private readonly dir: string, options: DurableLogOptions) {
     this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.preallocateBytes = Math.min(options.preallocateBytes ?? 4 * 1024 * 1024, this.segmentBytes);
     this.logger = options.logger ?? stderrLogger;
     this.openFile = options.openFile ?? openWithFs;
     this.snap = { metadata: { index: 0, term: 0, confState: options.initialConfState ?? emptyConfState() }, reference: "" };
@@ -125,12 +135,14 @@ export class DurableLog implements LogStorage {
   /**
    * Persists a Ready's snapshot, entries and hard state with one write and one fdatasync, then makes them
    * visible to the core's reads. Entries that start at or below lastIndex() replace the conflicting suffix.
+   * `sync = false` skips the fdatasync for a batch that only moves the commit index (Ready.mustSync false):
+   * a commit index that lags on disk after a crash is learned again from the leader.
    */
-  save(entries: readonly Entry[], hardState?: HardState, snapshot?: Snapshot): Promise<void> {
+  save(entries: readonly Entry[], hardState?: HardState, snapshot?: Snapshot, sync = true): Promise<void> {
     if (entries.length === 0 && !hardState && !snapshot) return Promise.resolve();
     return this.serialize(async () => {
       const bytes = encodeBatch(entries, hardState, snapshot);
-      await this.writeDurably(bytes);
+      await this.writeDurably(bytes, sync || entries.length > 0 || snapshot !== undefined);
       const seg = this.segments[this.segments.length - 1];
       if (snapshot) {
         this.snap = { metadata: snapshot.metadata, reference: snapshot.reference };
@@ -198,25 +210,53 @@ export class DurableLog implements LogStorage {
     return path.join(this.dir, segmentName(seq));
   }
 
-  private async writeDurably(bytes: Buffer): Promise<void> {
+  private async writeDurably(bytes: Buffer, sync: boolean): Promise<void> {
     if (this.activeSize >= this.segmentBytes) await this.rollOver();
     const seq = this.segments[this.segments.length - 1].seq;
     const start = this.activeSize;
+    if (this.preallocateBytes > 0 && start + bytes.length > this.activeFileBytes) await this.preallocate(seq, start + bytes.length);
     try {
       let written = 0;
       while (written < bytes.length) {
         const { bytesWritten } = await this.active.write(bytes, written, bytes.length - written, start + written);
         written += bytesWritten;
       }
-      await this.active.datasync();
+      if (sync) await this.active.datasync();
       this.activeSize = start + bytes.length;
+      this.activeFileBytes = Math.max(this.activeFileBytes, this.activeSize);
     } catch (err) {
       const file = this.segmentPath(seq);
       // Cut off whatever part of the batch reached the file, so the log stays exactly as acknowledged.
       await this.active.truncate(start).catch(() => undefined);
+      this.activeFileBytes = start;
       this.failed = (err as NodeJS.ErrnoException).code === "ENOSPC" ? new DiskFullError(file, err) : new LogWriteError(file, err);
       this.logger.error(this.failed.message);
       throw this.failed;
+    }
+  }
+
+  /**
+   * Writes zeroes from the end of the file to past `needed` and makes them durable: one metadata journal
+   * commit per preallocated stretch instead of one per batch. Best effort: on failure (a full disk) the file
+   * is cut back and preallocation stops; the batch write then reports the real problem, if any.
+   */
+  private async preallocate(seq: number, needed: number): Promise<void> {
+    const file = this.segmentPath(seq);
+    const from = this.activeFileBytes;
+    const to = Math.max(needed, from + this.preallocateBytes);
+    let handle: fsp.FileHandle | undefined;
+    try {
+      handle = await fsp.open(file, "r+");
+      const zeros = Buffer.alloc(Math.min(to - from, 1024 * 1024));
+      for (let at = from; at < to; at += zeros.length) await handle.write(zeros, 0, Math.min(zeros.length, to - at), at);
+      await handle.datasync();
+      this.activeFileBytes = to;
+    } catch (err) {
+      this.preallocateBytes = 0;
+      await handle?.truncate(from).catch(() => undefined);
+      this.logger.warn(`${file}: preallocation stopped: ${(err as Error).message}`);
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
   }
 
@@ -238,6 +278,7 @@ export class DurableLog implements LogStorage {
     if (this.active) await this.active.close();
     this.active = file;
     this.activeSize = header.length;
+    this.activeFileBytes = header.length;
     this.segments.push({ seq, maxIndex: this.snap.metadata.index });
   }
 
@@ -273,23 +314,27 @@ export class DurableLog implements LogStorage {
       // different start-up options cannot change who the voters are.
       await writeFileAtomic(metaFile, encodeSnapshotRecord(this.snap));
     }
+    let dataEnd = 0;
     for (let i = 0; i < seqs.length; i++) {
-      this.segments.push({ seq: seqs[i], maxIndex: await this.replaySegment(seqs[i], i === seqs.length - 1) });
+      const replayed = await this.replaySegment(seqs[i], i === seqs.length - 1);
+      this.segments.push({ seq: seqs[i], maxIndex: replayed.maxIndex });
+      dataEnd = replayed.dataEnd;
     }
     if (seqs.length === 0) {
       await this.rollOver();
     } else {
       const last = seqs[seqs.length - 1];
       this.active = await this.openFile(this.segmentPath(last), "r+");
-      this.activeSize = (await fsp.stat(this.segmentPath(last))).size;
+      this.activeSize = dataEnd;
+      this.activeFileBytes = (await fsp.stat(this.segmentPath(last))).size;
     }
   }
 
-  /** Replays one segment into memory; returns its highest index. */
-  private async replaySegment(seq: number, isLast: boolean): Promise<Index> {
+  /** Replays one segment into memory; returns its highest index and where its records end. */
+  private async replaySegment(seq: number, isLast: boolean): Promise<{ maxIndex: Index; dataEnd: number }> {
     const file = this.segmentPath(seq);
     const buf = await fsp.readFile(file);
-    const { records, problem } = scanRecords(buf);
+    const { records, end, problem } = scanRecords(buf);
     let maxIndex = 0;
     for (const r of records) {
       try {
@@ -320,7 +365,7 @@ export class DurableLog implements LogStorage {
         await handle.close();
       }
     }
-    return maxIndex;
+    return { maxIndex, dataEnd: end };
   }
 
   private replayEntry(e: Entry, file: string, offset: number): Index {

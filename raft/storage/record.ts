@@ -153,20 +153,30 @@ function readRecord(buf: Buffer, at: number): { record?: RawRecord; end: number;
   return { record, end };
 }
 
-/** Splits a segment into records, stopping at the first bad one and saying whether valid data follows it. */
-export function scanRecords(buf: Buffer): { records: RawRecord[]; problem?: ScanProblem } {
+function allZero(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Splits a segment into records, stopping at the first bad one and saying whether valid data follows it.
+ * `end` is where the records stop: the buffer's end, or the start of the zeroes a segment is preallocated
+ * with (a zero header cannot be a record: its checksum would have to be CRC-32 of the byte 0).
+ */
+export function scanRecords(buf: Buffer): { records: RawRecord[]; end: number; problem?: ScanProblem } {
   const records: RawRecord[] = [];
   let at = 0;
   while (at < buf.length) {
+    if (buf[at] === 0 && allZero(buf, at)) return { records, end: at };
     const { record, end, reason } = readRecord(buf, at);
     if (reason) {
       // Zeroes after the bad spot (preallocated or never-written pages) are a torn tail, not data.
       const next = end + HEADER_BYTES <= buf.length && buf.readUInt32LE(end) !== 0 ? readRecord(buf, end) : undefined;
       const followedByValidRecord = next !== undefined && next.reason === undefined;
-      return { records, problem: { offset: at, reason, record, followedByValidRecord } };
+      return { records, end: at, problem: { offset: at, reason, record, followedByValidRecord } };
     }
     records.push(record!);
     at = end;
   }
-  return { records };
+  return { records, end: at };
 }

@@ -18,10 +18,12 @@ export interface ClusterOptions {
   snapshotEntries?: number;
 }
 
+/** How to run a member: compiled JS when this file is compiled, tsx otherwise. RAFT_NODE_FLAGS adds node flags (e.g. --cpu-prof). */
 export function nodeCommand(): { command: string; args: string[] } {
+  const flags = (process.env.RAFT_NODE_FLAGS ?? "").split(" ").filter(Boolean);
   const compiled = path.join(__dirname, "process-node.js");
-  if (fs.existsSync(compiled) && __filename.endsWith(".js")) return { command: process.execPath, args: [compiled] };
-  return { command: process.execPath, args: ["-r", require.resolve("tsx/cjs"), path.join(__dirname, "process-node.ts")] };
+  if (fs.existsSync(compiled) && __filename.endsWith(".js")) return { command: process.execPath, args: [...flags, compiled] };
+  return { command: process.execPath, args: [...flags, "-r", require.resolve("tsx/cjs"), path.join(__dirname, "process-node.ts")] };
 }
 
 export function startMember(spec: MemberSpec, all: MemberSpec[], opts: ClusterOptions = {}): StartedProcess {

@@ -1,0 +1,83 @@
+// The closed-loop load both systems get: N clients, each with one Put in flight at a time (a fresh key and a
+// 256-byte value per write), over a small pool of gRPC channels, for a fixed duration after a warm-up.
+import { Client, credentials, Metadata, ServiceError } from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { encodePutRequest } from "../../test/raft/process-kv-rpc";
+
+export interface LoadResult {
+  clients: number;
+  ops: number;
+  errors: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+const raw = (b: Buffer) => b;
+
+export class ChannelPool {
+  private readonly clients: Client[];
+  private next = 0;
+
+  constructor(address: string, size: number) {
+    // Distinct channel options keep grpc-js from sharing one subchannel (one TCP connection) across them.
+    this.clients = Array.from({ length: size }, (_, i) => new Client(address, credentials.createInsecure(), { "grpc.channel_id": i } as object));
+  }
+
+  unary(path: string, body: Buffer, timeoutMs: number): Promise<Buffer> {
+    const client = this.clients[this.next++ % this.clients.length];
+    return new Promise((resolve, reject) => {
+      client.makeUnaryRequest(path, raw, raw, body, new Metadata(), { deadline: Date.now() + timeoutMs }, (err: ServiceError | null, res?: Buffer) =>
+        err ? reject(err) : resolve(res!),
+      );
+    });
+  }
+
+  close(): void {
+    for (const c of this.clients) c.close();
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Runs `clients` closed loops of Put against `path` for warmupMs + durationMs; measures only the latter. */
+export async function runLoad(pool: ChannelPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string): Promise<LoadResult> {
+  const value = randomBytes(256);
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  const loop = async (c: number) => {
+    for (let n = 0; !stop; n++) {
+      const body = encodePutRequest({ key: Buffer.from(`${keyPrefix}/${c}/${n}`), value });
+      const start = process.hrtime.bigint();
+      try {
+        await pool.unary(path, body, 10_000);
+        if (measuring && !stop) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+      } catch {
+        if (measuring) errors++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  };
+  const loops = Array.from({ length: clients }, (_, c) => loop(c));
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  const began = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, durationMs));
+  stop = true;
+  const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
+  await Promise.all(loops);
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    clients,
+    ops: latencies.length,
+    errors,
+    opsPerSec: latencies.length / elapsedS,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+  };
+}

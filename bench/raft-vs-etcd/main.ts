@@ -1,0 +1,110 @@
+// raft-vs-etcd: Tarn's Raft library (three member processes, trivial KV state machine, durable log with
+// fsync, gRPC on loopback) against a three-member etcd cluster from Debian's etcd-server, in one run, with
+// the same load and the same client: unary gRPC Put (@grpc/grpc-js, identical PutRequest encoding), 256-byte
+// values, 1, 64 and 512 concurrent clients, aimed at the leader of each system.
+//
+//   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512]
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { freePorts } from "../../test/raft/process-kv";
+import { KvClient, KV_PATHS } from "../../test/raft/process-kv-rpc";
+import { MemberSpec, startMember, waitForLeader } from "../../test/raft/process-cluster";
+import { stopAllProcesses, waitUntil } from "../../test/support/processes";
+import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "./etcd";
+import { ChannelPool, LoadResult, runLoad } from "./load";
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+}
+
+const durationMs = Number(option("duration-ms", "5000"));
+const warmupMs = Number(option("warmup-ms", "1000"));
+const concurrencies = option("clients", "1,64,512").split(",").map(Number);
+const CHANNELS = 8;
+
+const fmt = (r: LoadResult) => `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
+
+async function benchTarn(root: string): Promise<Map<number, LoadResult>> {
+  const ports = await freePorts(3);
+  const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, dataDir: path.join(root, "tarn", id) }));
+  const procs = specs.map((s) => startMember(s, specs, { cluster: "bench", secret: "bench-secret", tickMs: 100, snapshotEntries: 100_000 }));
+  const clients = new Map(specs.map((s) => [s.id, new KvClient(s.address)]));
+  for (let i = 0; i < specs.length; i++) await waitUntil(`${specs[i].id} serving`, async () => procs[i].output().includes("ready"), 60_000, procs[i]);
+  const leader = await waitForLeader(clients, 30_000, procs);
+  for (const c of clients.values()) c.close();
+  const pool = new ChannelPool(specs.find((s) => s.id === leader)!.address, CHANNELS);
+  const results = new Map<number, LoadResult>();
+  try {
+    for (const n of concurrencies) {
+      const r = await runLoad(pool, KV_PATHS.put, n, warmupMs, durationMs, `tarn-${n}`);
+      console.log(`tarn  clients=${String(n).padStart(3)}  ${fmt(r)}`);
+      results.set(n, r);
+    }
+  } finally {
+    pool.close();
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+  return results;
+}
+
+async function benchEtcd(root: string): Promise<Map<number, LoadResult>> {
+  const members = startEtcdCluster(path.join(root, "etcd"), await freePorts(6));
+  const results = new Map<number, LoadResult>();
+  try {
+    const leader = await findEtcdLeader(members, 60_000);
+    const pool = new ChannelPool(leader.clientAddress, CHANNELS);
+    try {
+      for (const n of concurrencies) {
+        const r = await runLoad(pool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`);
+        console.log(`etcd  clients=${String(n).padStart(3)}  ${fmt(r)}`);
+        results.set(n, r);
+      }
+    } finally {
+      pool.close();
+    }
+  } finally {
+    await Promise.all(members.map((m) => m.proc?.stop()));
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-raft-etcd-"));
+  console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js, ${CHANNELS} channels) to the leader;`);
+  console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  try {
+    const tarn = await benchTarn(root);
+    const etcd = await benchEtcd(root);
+    const rows = concurrencies.map((n) => {
+      const t = tarn.get(n)!;
+      const e = etcd.get(n)!;
+      console.log(`clients=${String(n).padStart(3)}  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x  p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x  p50 tarn/etcd ${(t.p50Ms / e.p50Ms).toFixed(2)}x`);
+      const round = (v: number) => Math.round(v * 100) / 100;
+      return {
+        clients: n,
+        tarn_ops_per_s: Math.round(t.opsPerSec),
+        etcd_ops_per_s: Math.round(e.opsPerSec),
+        tarn_p50_ms: round(t.p50Ms),
+        etcd_p50_ms: round(e.p50Ms),
+        tarn_p99_ms: round(t.p99Ms),
+        etcd_p99_ms: round(e.p99Ms),
+        throughput_ratio: round(t.opsPerSec / e.opsPerSec),
+        tarn_errors: t.errors,
+        etcd_errors: e.errors,
+      };
+    });
+    console.log(`load average after the run ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, client: "grpc-js unary Put, same encoding for both", results: rows }));
+  } finally {
+    await stopAllProcesses();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (err: Error) => {
+  console.error(`raft-vs-etcd: ${err.stack ?? err.message}`);
+  await stopAllProcesses();
+  process.exit(1);
+});
