@@ -103,7 +103,8 @@ export class TableIteratorImpl implements TableIterator {
 
   constructor(
     private readonly t: BlockLoader,
-    sequential: boolean,
+    /** Scans read ahead; point lookups read exactly the blocks they need. */
+    private readonly sequential: boolean,
     /** For inspection tools: return entries of every kind instead of failing on anything but Set. */
     private readonly anyKind = false,
   ) {
@@ -165,7 +166,7 @@ export class TableIteratorImpl implements TableIterator {
   private enterBlock(seek: boolean, key: Buffer | undefined): boolean {
     for (;;) {
       const offset = this.index.offset;
-      const block = this.t.loadBlock({ offset, size: this.index.size }, "data block", true);
+      const block = this.t.loadBlock({ offset, size: this.index.size }, "data block", this.sequential);
       this.data.init(block, this.t.dataLayout, this.t.name, `data block at ${offset}`);
       const ok = seek ? this.data.seekGE(key!) : this.data.first();
       if (ok) {

@@ -62,6 +62,7 @@ export class TableReader implements BlockLoader {
   private readonly blocksEnd: number;
   private readonly cache: CacheShard | undefined;
   private lookup: TableIteratorImpl | undefined;
+  private readonly pinnedPartitions = new Map<number, { size: number; block: Block }>();
   private closed = false;
 
   private constructor(
@@ -121,6 +122,7 @@ export class TableReader implements BlockLoader {
     this.closed = true;
     this.source.close();
     this.cache?.clear();
+    this.pinnedPartitions.clear();
   }
 
   /** Reads, verifies and parses a data block or index partition, through the cache when there is one. */
@@ -129,6 +131,10 @@ export class TableReader implements BlockLoader {
     if (this.cache) {
       const hit = this.cache.get(h.offset, h.size);
       if (hit) return hit;
+    } else if (what === "index partition") {
+      // Without a cache, partitions stay once read: together they are no bigger than a single-level index.
+      const pinned = this.pinnedPartitions.get(h.offset);
+      if (pinned && pinned.size === h.size) return pinned.block;
     }
     const where = `${what} at ${h.offset}`;
     if (!handleWithin(h, this.blocksEnd)) {
@@ -137,9 +143,11 @@ export class TableReader implements BlockLoader {
     const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, sequential);
     let contents = openBlock(stored, h.size, this.footer.checksumType, this.name, where);
     // An uncompressed block read through the read-ahead window is a view of 512 KiB: copy what we keep.
-    if (this.cache && this.source.windowed && sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
+    const keep = this.cache !== undefined || what === "index partition";
+    if (keep && this.source.windowed && sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
     const block = parseBlock(contents, this.name, where);
     if (this.cache) this.cache.set(h.offset, h.size, block);
+    else if (what === "index partition") this.pinnedPartitions.set(h.offset, { size: h.size, block });
     return block;
   }
 
