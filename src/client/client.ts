@@ -1,0 +1,162 @@
+// TarnClient: the TypeScript SDK. One typed method per RPC of proto/metadata.proto (server streams as async
+// iterables of batches, with flattening helpers), and data I/O that moves object bytes straight between the
+// caller and the object store (data.ts): only metadata goes through the service.
+import type { Readable } from "node:stream";
+import { loadConfig, type ClientConfig } from "../cli/config";
+import { TarnError } from "../errors";
+import type * as M from "../metadata/messages";
+import { apiMethods, decodeMessage, encodeMessage, methodPath } from "../metadata/proto";
+import type { RetryPolicy } from "./backoff";
+import { download, upload, type DownloadResult, type UploadOptions } from "./data";
+import { Transport } from "./transport";
+
+export interface TarnClientOptions {
+  /** Members as HOST:PORT. */
+  endpoints: string[];
+  accessKeyId: string;
+  secretAccessKey: string;
+  retry?: Partial<RetryPolicy>;
+  deadlineMs?: number;
+  maxMessageBytes?: number;
+}
+
+type Req<T> = Partial<T>;
+
+export class TarnClient {
+  readonly transport: Transport;
+
+  constructor(options: TarnClientOptions) {
+    this.transport = new Transport(options);
+  }
+
+  /** A client from TARN_ENDPOINT / TARN_ACCESS_KEY_ID / TARN_SECRET_ACCESS_KEY or ~/.tarn/config.yaml. */
+  static fromConfig(config: ClientConfig = loadConfig()): TarnClient {
+    if (!config.credentials) throw new TarnError("UNAUTHENTICATED", `no credentials: set TARN_ACCESS_KEY_ID and TARN_SECRET_ACCESS_KEY, or add them to ${config.file}`);
+    return new TarnClient({ endpoints: config.endpoints.map((e) => (e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`)), ...config.credentials });
+  }
+
+  /** The leader's HOST:PORT as last reported, if any. */
+  get leader(): string | undefined {
+    return this.transport.leader;
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  // ---- raw calls
+
+  /** Any unary RPC by service and method name, e.g. call("CommitService", "Commit", {...}). */
+  async call<Res>(service: string, method: string, request: object): Promise<Res> {
+    const m = schema(service, method);
+    const reply = await this.transport.unary(m.path, encodeMessage(m.requestType, request));
+    return decodeMessage(m.responseType, reply) as unknown as Res;
+  }
+
+  /** Any server-streaming RPC: its response messages as they arrive. */
+  async *callStream<Res>(service: string, method: string, request: object): AsyncGenerator<Res> {
+    const m = schema(service, method);
+    for await (const chunk of this.transport.stream(m.path, encodeMessage(m.requestType, request))) yield decodeMessage(m.responseType, chunk) as unknown as Res;
+  }
+
+  // ---- repositories
+  createRepository = (r: Req<M.CreateRepositoryRequest>) => this.call<M.Repository>("RepositoryService", "CreateRepository", r);
+  getRepository = (r: Req<M.GetRepositoryRequest>) => this.call<M.Repository>("RepositoryService", "GetRepository", r);
+  listRepositories = (r: Req<M.ListRepositoriesRequest> = {}) => this.call<M.ListRepositoriesResponse>("RepositoryService", "ListRepositories", r);
+  deleteRepository = (r: Req<M.DeleteRepositoryRequest>) => this.call<M.Empty>("RepositoryService", "DeleteRepository", r);
+
+  // ---- branches
+  createBranch = (r: Req<M.CreateBranchRequest>) => this.call<M.Ref>("BranchService", "CreateBranch", r);
+  getBranch = (r: Req<M.GetBranchRequest>) => this.call<M.Ref>("BranchService", "GetBranch", r);
+  listBranches = (r: Req<M.ListBranchesRequest>) => this.call<M.ListRefsResponse>("BranchService", "ListBranches", r);
+  deleteBranch = (r: Req<M.DeleteBranchRequest>) => this.call<M.Empty>("BranchService", "DeleteBranch", r);
+  resetBranch = (r: Req<M.ResetBranchRequest>) => this.call<M.Empty>("BranchService", "ResetBranch", r);
+  hardResetBranch = (r: Req<M.HardResetBranchRequest>) => this.call<M.Ref>("BranchService", "HardResetBranch", r);
+  revertCommit = (r: Req<M.RevertCommitRequest>) => this.call<M.Commit>("BranchService", "RevertCommit", r);
+  cherryPick = (r: Req<M.CherryPickRequest>) => this.call<M.Commit>("BranchService", "CherryPick", r);
+
+  // ---- tags
+  createTag = (r: Req<M.CreateTagRequest>) => this.call<M.Ref>("TagService", "CreateTag", r);
+  getTag = (r: Req<M.GetTagRequest>) => this.call<M.Ref>("TagService", "GetTag", r);
+  listTags = (r: Req<M.ListTagsRequest>) => this.call<M.ListRefsResponse>("TagService", "ListTags", r);
+  deleteTag = (r: Req<M.DeleteTagRequest>) => this.call<M.Empty>("TagService", "DeleteTag", r);
+
+  // ---- objects (metadata; see upload/download for bytes)
+  prepareUpload = (r: Req<M.PrepareUploadRequest>) => this.call<M.PrepareUploadResponse>("ObjectService", "PrepareUpload", r);
+  presignUploadParts = (r: Req<M.PresignUploadPartsRequest>) => this.call<M.PresignUploadPartsResponse>("ObjectService", "PresignUploadParts", r);
+  abortMultipartUpload = (r: Req<M.AbortMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "AbortMultipartUpload", r);
+  stageObject = (r: Req<M.StageObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StageObject", r);
+  getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
+  statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);
+  /** Batches of results; the last one carries the pagination. */
+  listObjects = (r: Req<M.ListObjectsRequest>) => this.callStream<M.ListObjectsResponse>("ObjectService", "ListObjects", r);
+  deleteObject = (r: Req<M.DeleteObjectRequest>) => this.call<M.Empty>("ObjectService", "DeleteObject", r);
+  deleteObjects = (r: Req<M.DeleteObjectsRequest>) => this.call<M.DeleteObjectsResponse>("ObjectService", "DeleteObjects", r);
+
+  /** Every entry (and common prefix) of a listing, one by one. */
+  async *objects(r: Req<M.ListObjectsRequest>): AsyncGenerator<M.ObjectStats> {
+    for await (const batch of this.listObjects(r)) yield* batch.results;
+  }
+
+  // ---- commits
+  commit = (r: Req<M.CommitRequest>) => this.call<M.Commit>("CommitService", "Commit", r);
+  log = (r: Req<M.LogRequest>) => this.call<M.LogResponse>("CommitService", "Log", r);
+  getCommit = (r: Req<M.GetCommitRequest>) => this.call<M.Commit>("CommitService", "GetCommit", r);
+
+  // ---- diff and merge
+  diff = (r: Req<M.DiffRequest>) => this.callStream<M.DiffResponse>("RefService", "Diff", r);
+  diffUncommitted = (r: Req<M.DiffUncommittedRequest>) => this.callStream<M.DiffResponse>("RefService", "DiffUncommitted", r);
+  merge = (r: Req<M.MergeRequest>) => this.call<M.MergeResponse>("RefService", "Merge", r);
+
+  /** Every difference of a diff (or of the uncommitted changes when only `branch` is given), one by one. */
+  async *differences(r: Req<M.DiffRequest> | Req<M.DiffUncommittedRequest>): AsyncGenerator<M.Difference> {
+    const batches = "branch" in r ? this.diffUncommitted(r) : this.diff(r);
+    for await (const batch of batches) yield* batch.results;
+  }
+
+  // ---- auth
+  whoAmI = () => this.call<M.WhoAmIResponse>("AuthService", "WhoAmI", {});
+  createUser = (r: Req<M.CreateUserRequest>) => this.call<M.User>("AuthService", "CreateUser", r);
+  getUser = (r: Req<M.GetUserRequest>) => this.call<M.User>("AuthService", "GetUser", r);
+  listUsers = (r: Req<M.ListUsersRequest> = {}) => this.call<M.ListUsersResponse>("AuthService", "ListUsers", r);
+  deleteUser = (r: Req<M.DeleteUserRequest>) => this.call<M.Empty>("AuthService", "DeleteUser", r);
+  putUserPolicy = (r: Req<M.PutUserPolicyRequest>) => this.call<M.User>("AuthService", "PutUserPolicy", r);
+  createAccessKey = (r: Req<M.CreateAccessKeyRequest> = {}) => this.call<M.CredentialsWithSecret>("AuthService", "CreateAccessKey", r);
+  deleteAccessKey = (r: Req<M.DeleteAccessKeyRequest>) => this.call<M.Empty>("AuthService", "DeleteAccessKey", r);
+  listAccessKeys = (r: Req<M.ListAccessKeysRequest> = {}) => this.call<M.ListAccessKeysResponse>("AuthService", "ListAccessKeys", r);
+
+  // ---- cluster
+  getClusterStatus = () => this.call<M.ClusterStatus>("ClusterService", "GetClusterStatus", {});
+  addMember = (r: Req<M.AddMemberRequest>) => this.call<M.ClusterStatus>("ClusterService", "AddMember", r);
+  removeMember = (r: Req<M.RemoveMemberRequest>) => this.call<M.ClusterStatus>("ClusterService", "RemoveMember", r);
+  transferLeader = (r: Req<M.TransferLeaderRequest> = {}) => this.call<M.ClusterStatus>("ClusterService", "TransferLeader", r);
+
+  // ---- data I/O
+
+  /**
+   * Writes an object's bytes straight to the object store (direct file write on a local store, presigned
+   * PUT or presigned multipart upload otherwise), then stages its entry on the branch.
+   */
+  upload(repository: string, branch: string, path: string, data: Buffer | Readable | AsyncIterable<Uint8Array>, options: UploadOptions = {}): Promise<M.ObjectStats> {
+    return upload(this, { repository, branch, path }, data, options);
+  }
+
+  /** The object's entry and a stream of its bytes, read straight from the object store. */
+  download(repository: string, ref: string, path: string, options: { presign?: boolean } = {}): Promise<DownloadResult> {
+    return download(this, { repository, ref, path }, options);
+  }
+
+  /** The whole object in memory. */
+  async downloadBuffer(repository: string, ref: string, path: string, options: { presign?: boolean } = {}): Promise<Buffer> {
+    const { body } = await this.download(repository, ref, path, options);
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks);
+  }
+}
+
+function schema(service: string, method: string) {
+  const m = apiMethods().get(methodPath(service, method));
+  if (!m) throw new TarnError("INVALID_ARGUMENT", `unknown RPC ${service}/${method}`);
+  return m;
+}

@@ -1,0 +1,129 @@
+// How the SDK reaches the metadata cluster: a list of members, the leader cached from `x-tarn-leader`,
+// every call signed over the exact bytes sent, and UNAVAILABLE retried with backoff on the next member.
+import * as grpc from "@grpc/grpc-js";
+import { signRequest } from "../auth";
+import { invalidArgument } from "../errors";
+import { LEADER_HEADER } from "../metadata/proto";
+import { backoffDelay, DEFAULT_RETRY, RetryPolicy, sleep } from "./backoff";
+import { ApiError, apiError } from "./errors";
+
+export interface TransportOptions {
+  /** Members as HOST:PORT; the leader is found among them (or told by them). */
+  endpoints: string[];
+  accessKeyId: string;
+  secretAccessKey: string;
+  retry?: Partial<RetryPolicy>;
+  /** Per attempt; default 60 s. */
+  deadlineMs?: number;
+  /** Largest message sent or received; default 4 MiB, the server's default too. */
+  maxMessageBytes?: number;
+  random?: () => number;
+}
+
+const identity = (b: Buffer) => b;
+
+export class Transport {
+  private readonly endpoints: string[];
+  private readonly clients = new Map<string, grpc.Client>();
+  private readonly retry: RetryPolicy;
+  private next = 0;
+  /** The leader as last reported by a member; calls go straight there while it answers. */
+  leader: string | undefined;
+
+  constructor(private readonly options: TransportOptions) {
+    if (options.endpoints.length === 0) throw invalidArgument("no metadata endpoints given: set TARN_ENDPOINT (HOST:PORT, comma-separated for a cluster)");
+    this.endpoints = [...options.endpoints];
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+  }
+
+  private client(address: string): grpc.Client {
+    let c = this.clients.get(address);
+    if (!c) {
+      const max = this.options.maxMessageBytes ?? 4 * 1024 * 1024;
+      c = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  /** Where the next attempt goes: the cached leader, else the members in turn. */
+  target(): string {
+    return this.leader ?? this.endpoints[this.next % this.endpoints.length];
+  }
+
+  private learn(md: grpc.Metadata | undefined): void {
+    const leader = md?.get(LEADER_HEADER)[0];
+    if (typeof leader === "string" && leader !== "") this.leader = leader;
+  }
+
+  private unavailableAt(address: string): void {
+    if (this.leader === address) this.leader = undefined;
+    else this.next++;
+  }
+
+  private signed(path: string, body: Buffer): grpc.Metadata {
+    const md = new grpc.Metadata();
+    for (const [k, v] of Object.entries(signRequest({ method: path, accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey, body }))) md.set(k, v);
+    return md;
+  }
+
+  private deadline(): Date {
+    return new Date(Date.now() + (this.options.deadlineMs ?? 60_000));
+  }
+
+  private async backoff(attempt: number): Promise<void> {
+    await sleep(backoffDelay(attempt, this.retry, this.options.random));
+  }
+
+  /** One unary call, retried on UNAVAILABLE. `body` is the serialized request message. */
+  async unary(path: string, body: Buffer): Promise<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      const address = this.target();
+      try {
+        return await new Promise<Buffer>((resolve, reject) => {
+          const call = this.client(address).makeUnaryRequest(path, identity, identity, body, this.signed(path, body), { deadline: this.deadline() }, (err, reply) => {
+            if (err) {
+              this.learn(err.metadata);
+              reject(apiError(err, address));
+            } else resolve(reply!);
+          });
+          call.on("metadata", (md) => this.learn(md));
+        });
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status !== grpc.status.UNAVAILABLE || attempt >= this.retry.attempts) throw err;
+        this.unavailableAt(address);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  /** A server-streaming call; retried on UNAVAILABLE only until the first message arrives. */
+  async *stream(path: string, body: Buffer): AsyncGenerator<Buffer> {
+    for (let attempt = 1; ; attempt++) {
+      const address = this.target();
+      const call = this.client(address).makeServerStreamRequest(path, identity, identity, body, this.signed(path, body), { deadline: this.deadline() });
+      call.on("metadata", (md) => this.learn(md));
+      call.on("status", (s: grpc.StatusObject) => this.learn(s.metadata));
+      let received = false;
+      try {
+        for await (const chunk of call as AsyncIterable<Buffer>) {
+          received = true;
+          yield chunk;
+        }
+        return;
+      } catch (raw) {
+        const err = apiError(raw, address);
+        if (received || err.status !== grpc.status.UNAVAILABLE || attempt >= this.retry.attempts) throw err;
+        this.unavailableAt(address);
+        await this.backoff(attempt);
+      } finally {
+        call.cancel();
+      }
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
