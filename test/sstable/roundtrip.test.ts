@@ -89,6 +89,22 @@ describe("sstable: round trips", function () {
     assert.ok(cache.usedBytes <= cache.capacityBytes);
   });
 
+  it("reads a table with a LevelDB-style (format_version 0) footer", () => {
+    const w = TableWriter.inMemory();
+    for (let i = 0; i < 500; i++) w.add(Buffer.from(`k${String(i).padStart(4, "0")}`), Buffer.from(`v${i}`));
+    const modern = w.finish().bytes!;
+    const r = TableReader.fromBuffer(modern, "modern.sst");
+    // Legacy footer: metaindex handle, index handle, zero padding to 40 bytes, magic 0xdb4775248b80fb57.
+    const legacy = Buffer.alloc(48);
+    const handles = modern.subarray(modern.length - 53 + 1, modern.length - 53 + 41);
+    handles.copy(legacy, 0);
+    legacy.writeBigUInt64LE(0xdb4775248b80fb57n, 40);
+    const old = TableReader.fromBuffer(Buffer.concat([modern.subarray(0, modern.length - 53), legacy]), "legacy.sst");
+    assert.equal(old.properties.formatVersion, 0);
+    assert.equal(old.properties.numEntries, r.properties.numEntries);
+    assert.deepEqual(old.get(Buffer.from("k0042")), Buffer.from("v42"));
+  });
+
   it("estimatedSize grows with the table and ends close to its size", () => {
     const w = TableWriter.inMemory();
     let last = w.estimatedSize();
