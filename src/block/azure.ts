@@ -38,7 +38,7 @@ export interface AzureStoreOptions {
   maxAttempts?: number;
 }
 
-const BLOCK_SIZE = 8 * 1024 * 1024;
+const BLOCK_SIZE = 4 * 1024 * 1024;
 const CONCURRENCY = 2;
 
 export class AzureObjectStore extends BaseObjectStore {
@@ -54,7 +54,7 @@ export class AzureObjectStore extends BaseObjectStore {
     this.prefix = options.prefix;
     const endpoint = options.endpoint ?? `https://${options.account}.blob.core.windows.net`;
     const url = options.connectionString ? connectionStringEndpoint(options.connectionString) ?? endpoint : endpoint;
-    this.agent = connectTimeoutAgent(url, options.connectTimeoutMs ?? 3000);
+    this.agent = connectTimeoutAgent(url, options.connectTimeoutMs ?? 2000);
     const pipelineOptions = {
       retryOptions: { maxTries: options.maxAttempts ?? 3, retryDelayInMs: 200, maxRetryDelayInMs: 2000 },
       // Not in StoragePipelineOptions' type, but passed through to core-rest-pipeline, which uses it.

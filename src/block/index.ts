@@ -35,7 +35,7 @@ export interface ObjectStoreConfig {
     /** Enables presigned URLs, answered by `createLocalPresignHandler` mounted at `presign.baseUrl`. */
     presign?: LocalPresignConfig;
   };
-  /** Remote stores: how long a TCP connect may take (default 3000 ms), attempts per request (default 3). */
+  /** Remote stores: how long a TCP connect may take (default 2000 ms), attempts per request (default 3). */
   network?: { connectTimeoutMs?: number; maxAttempts?: number };
 }
 

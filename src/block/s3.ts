@@ -37,7 +37,7 @@ export interface S3StoreOptions {
   accessKeyId?: string;
   secretAccessKey?: string;
   sessionToken?: string;
-  /** How long a TCP connect may take (default 3000 ms). */
+  /** How long a TCP connect may take (default 2000 ms). */
   connectTimeoutMs?: number;
   /** Attempts per request, first one included (default 3). */
   maxAttempts?: number;
@@ -70,7 +70,7 @@ export class S3ObjectStore extends BaseObjectStore {
       forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
       credentials,
       maxAttempts: options.maxAttempts ?? 3,
-      requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 3000, socketTimeout: 120_000 },
+      requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 2000, socketTimeout: 120_000 },
       // Checksums only where S3 requires them: S3-compatible servers vary, and a presigned PUT must not
       // carry a checksum of an empty body.
       requestChecksumCalculation: "WHEN_REQUIRED",

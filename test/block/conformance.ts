@@ -70,6 +70,13 @@ export function runObjectStoreConformance(name: string, factory: () => Promise<O
         assert.equal((await store.getBuffer("empty")).length, 0);
       });
 
+      it("streams an empty body of unknown length", async () => {
+        const put = await store.put("streamed/empty", Readable.from([]));
+        assert.equal(put.size, 0);
+        assert.equal((await store.head("streamed/empty")).size, 0);
+        assert.equal((await store.getBuffer("streamed/empty")).length, 0);
+      });
+
       it("streams a body of unknown length larger than one part", async () => {
         const size = 2 * PART + 12345;
         const expected = sha256(await generatedBuffer(size, 7));

@@ -5,7 +5,9 @@ import { openObjectStore } from "../../src/block";
 import type { ObjectStore } from "../../src/block/types";
 import { azurite } from "../support/azurite";
 import { freePort } from "../support/ports";
+import { startProcess, waitUntil } from "../support/processes";
 import { s3Server } from "../support/s3server";
+import { ensureAptTool } from "../support/tools";
 import { rejectsWith } from "./helpers";
 
 async function closed<T>(store: ObjectStore, body: (store: ObjectStore) => Promise<T>): Promise<T> {
@@ -14,6 +16,29 @@ async function closed<T>(store: ObjectStore, body: (store: ObjectStore) => Promi
   } finally {
     await store.close();
   }
+}
+
+/**
+ * An endpoint where TCP connects hang, like a firewalled address: a listener with a backlog of 0 that
+ * never accepts, its queue filled by its own connections, so the kernel drops further SYNs.
+ */
+async function hangingEndpoint(): Promise<string> {
+  const python = ensureAptTool("python3", "python3-minimal");
+  const port = await freePort();
+  const script = [
+    "import socket, time",
+    "s = socket.socket(); s.bind(('127.0.0.1', " + port + ")); s.listen(0)",
+    "held = []",
+    "for _ in range(4):",
+    "    c = socket.socket(); c.setblocking(False); held.append(c)",
+    "    try: c.connect(('127.0.0.1', " + port + "))",
+    "    except BlockingIOError: pass",
+    "print('ready', flush=True)",
+    "time.sleep(600)",
+  ].join("\n");
+  const proc = startProcess(python, ["-c", script]);
+  await waitUntil("hanging listener", async () => proc.output().includes("ready"), 10_000, proc);
+  return `http://127.0.0.1:${port}`;
 }
 
 describe("object store errors: S3", () => {
@@ -52,6 +77,26 @@ describe("object store errors: S3", () => {
     await closed(openObjectStore("s3://some-bucket/ns", { s3: { endpoint, accessKeyId: "a", secretAccessKey: "b" } }), async (store) => {
       await rejectsWith(store.getBuffer("k"), "UNAVAILABLE", "s3://some-bucket/ns/", `endpoint ${endpoint} is unreachable`, "ECONNREFUSED");
       await rejectsWith(store.put("k", Buffer.from("x")), "UNAVAILABLE", endpoint);
+    });
+  });
+});
+
+describe("object store errors: endpoints that never answer a connect", () => {
+  // The default connect timeout is 2 s with 3 attempts; shortened here to keep the test quick.
+  const network = { connectTimeoutMs: 300, maxAttempts: 2 };
+
+  it("S3 gives UNAVAILABLE instead of hanging", async () => {
+    const endpoint = await hangingEndpoint();
+    await closed(openObjectStore("s3://some-bucket/ns", { s3: { endpoint, accessKeyId: "a", secretAccessKey: "b" }, network }), async (store) => {
+      await rejectsWith(store.head("k"), "UNAVAILABLE", "s3://some-bucket/ns/", `endpoint ${endpoint} is unreachable`);
+    });
+  });
+
+  it("Azure gives UNAVAILABLE instead of hanging", async () => {
+    const endpoint = `${await hangingEndpoint()}/devstoreaccount1`;
+    const config = { azure: { accountKey: Buffer.alloc(64, 1).toString("base64"), endpoint }, network };
+    await closed(openObjectStore("azure://devstoreaccount1/container/ns", config), async (store) => {
+      await rejectsWith(store.head("k"), "UNAVAILABLE", "azure://devstoreaccount1/container/ns/", `endpoint ${endpoint} is unreachable`, "ETIMEDOUT");
     });
   });
 });
