@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
+import { checkWireFraming } from "./wire-check";
 
 export const PACKAGE = "tarn.metadata.v1";
 
@@ -69,6 +70,7 @@ export function messageType(name: string): protobuf.Type {
 export const TO_OBJECT: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, arrays: true, objects: true };
 
 export function decodeMessage(type: protobuf.Type, bytes: Uint8Array): Record<string, unknown> {
+  checkWireFraming(bytes);
   return type.toObject(type.decode(bytes), TO_OBJECT);
 }
 
