@@ -366,15 +366,20 @@ export class RaftNode {
     this.unreachable.clear();
     const proposals = this.proposals;
     this.proposals = [];
-    for (const data of proposals) {
+    if (proposals.length > 0) {
+      // All proposals gathered since the last Ready enter the core as one Propose message: one append to the
+      // log and one App message per follower, rather than one per proposal.
+      const entries = proposals.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
       try {
-        this.raw.propose(data);
+        this.raw.step({ type: MessageType.Propose, from: this.opts.id, to: this.opts.id, term: 0, index: 0, logTerm: 0, entries, commit: 0, reject: false, rejectHint: 0 });
       } catch (err) {
-        const id = unwrapCommand(data).id;
-        const waiter = this.pending.get(id);
-        this.pending.delete(id);
-        clearTimeout(waiter?.timer);
-        waiter?.reject(err instanceof ProposalDroppedError ? this.notLeader(err.message) : (err as Error));
+        for (const data of proposals) {
+          const id = unwrapCommand(data).id;
+          const waiter = this.pending.get(id);
+          this.pending.delete(id);
+          clearTimeout(waiter?.timer);
+          waiter?.reject(err instanceof ProposalDroppedError ? this.notLeader(err.message) : (err as Error));
+        }
       }
     }
     for (const cc of this.confChanges.splice(0)) {
