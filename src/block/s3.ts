@@ -1,7 +1,8 @@
 // `s3://BUCKET/PREFIX` on AWS S3 or any S3-compatible server (endpoint override, path-style addressing).
-// Streams of unknown length go up through @aws-sdk/lib-storage in 8 MiB parts, at most 4 in flight, so
+// Streams of unknown length go up through @aws-sdk/lib-storage in 5 MiB parts, at most 2 in flight, so
 // memory stays bounded whatever the object's size. Connection attempts time out after a few seconds and
-// retries are bounded, so an unreachable endpoint fails fast instead of hanging.
+// retries are bounded, so an unreachable endpoint fails fast instead of hanging. `copy` is one CopyObject,
+// so it is limited to S3's 5 GiB for a single copy.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -43,8 +44,12 @@ export interface S3StoreOptions {
   maxAttempts?: number;
 }
 
+// Memory per streamed upload is about (QUEUE_SIZE + 2) parts: the parts in flight, the one being gathered
+// and lib-storage's copy of it. 5 MiB is S3's minimum part size; with at most 10,000 parts, a stream of
+// unknown length can be up to ~48 GiB (a declared length picks a larger part size when it must).
 const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+const MAX_PARTS = 10_000;
 
 export class S3ObjectStore extends BaseObjectStore {
   readonly uri: string;
@@ -110,7 +115,7 @@ export class S3ObjectStore extends BaseObjectStore {
     const meter = new Meter(undefined, declared, (actual) => lengthMismatch(this.uri, key, actual, declared ?? 0));
     let streamError: unknown;
     pipeline(body, meter, (err) => (streamError = err)); // a failing body fails the upload through `meter`
-    const upload = new Upload({ client: this.client, params: { ...params, Body: meter }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+    const upload = new Upload({ client: this.client, params: { ...params, Body: meter }, partSize: Math.max(PART_SIZE, Math.ceil((declared ?? 0) / MAX_PARTS)), queueSize: QUEUE_SIZE, leavePartsOnError: false });
     const out = await this.run({ key }, () => upload.done().catch((err) => Promise.reject(streamError ?? err)));
     return { etag: bareEtag("ETag" in out ? out.ETag : undefined), size: meter.bytes };
   }

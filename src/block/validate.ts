@@ -19,6 +19,13 @@ export function checkKey(storeUri: string, key: string): void {
     throw invalidArgument(`${storeUri}: key '${key.slice(0, 64)}...' is longer than ${MAX_KEY_BYTES} bytes`);
   }
   if (LONE_SURROGATE.test(key)) throw invalidArgument(`${storeUri}: key ${JSON.stringify(key)} is not valid UTF-8 (lone surrogate)`);
+  // Not only a file-system concern: URL parsers (the Azure SDK's among them) collapse "/../", which
+  // would move a key out of the store's prefix into another namespace.
+  for (const segment of key.split("/")) {
+    if (segment === ".." || segment === ".") {
+      throw invalidArgument(`${storeUri}: key ${JSON.stringify(key)} is refused: '${segment}' segments would escape the store root`);
+    }
+  }
 }
 
 /** A list prefix may be empty; otherwise it follows the key rules (it is the start of a key). */

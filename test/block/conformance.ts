@@ -118,8 +118,12 @@ export function runObjectStoreConformance(name: string, factory: () => Promise<O
         assert.deepEqual((await store.list()).objects, []);
       });
 
-      it("refuses empty keys and keys with NUL", async () => {
+      it("refuses empty keys, keys with NUL and keys with '.' or '..' segments", async () => {
         await rejectsWith(store.put("", Buffer.from("x")), "INVALID_ARGUMENT", "non-empty");
+        for (const key of ["../escape", "a/../../escape", "./a", "a/."]) {
+          await rejectsWith(store.put(key, Buffer.from("x")), "INVALID_ARGUMENT", JSON.stringify(key), "escape the store root");
+          await rejectsWith(store.get(key), "INVALID_ARGUMENT", JSON.stringify(key));
+        }
         await rejectsWith(store.put("a\0b", Buffer.from("x")), "INVALID_ARGUMENT", "NUL");
         await rejectsWith(store.get(""), "INVALID_ARGUMENT");
       });
