@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ObjectStoreConfig } from "../../src/block";
-import { TarnClient } from "../../src/client";
+import { RetryPolicy, TarnClient } from "../../src/client";
 import { ClusterView, LocalService, openLocalService, silentLogger } from "../../src/metadata";
 
 export const CLUSTER_SECRET = "metadata test cluster secret, long enough";
@@ -15,7 +15,7 @@ export interface TestService {
   dir: string;
   client: TarnClient;
   /** A client signed with other keys. */
-  clientWith(keys: { accessKeyId: string; secretAccessKey: string }, endpoints?: string[]): TarnClient;
+  clientWith(keys: { accessKeyId: string; secretAccessKey: string }, endpoints?: string[], retry?: Partial<RetryPolicy>): TarnClient;
   /** A fresh local:// storage namespace under the temp dir. */
   namespace(name: string): string;
   close(): Promise<void>;
@@ -27,8 +27,8 @@ export async function startService(options: { cluster?: ClusterView; storeConfig
   const port = await svc.server.listen("127.0.0.1:0");
   const address = `127.0.0.1:${port}`;
   const clients: TarnClient[] = [];
-  const clientWith = (keys: { accessKeyId: string; secretAccessKey: string }, endpoints = [address]) => {
-    const c = new TarnClient({ endpoints, ...keys, retry: { attempts: 3, baseMs: 10, maxMs: 50 } });
+  const clientWith = (keys: { accessKeyId: string; secretAccessKey: string }, endpoints = [address], retry: Partial<RetryPolicy> = { attempts: 3, baseMs: 10, maxMs: 50 }) => {
+    const c = new TarnClient({ endpoints, ...keys, retry });
     clients.push(c);
     return c;
   };
