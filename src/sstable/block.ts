@@ -138,11 +138,23 @@ export class BlockIter {
     let left = 0;
     let right = this.numRestarts - 1;
     const data = this.data;
+    const ro = this.restartsOffset;
+    const headerLen = this.deltaHandles ? 2 : 3;
     while (left < right) {
       const mid = (left + right + 1) >>> 1;
-      const r = this.restartPoint(mid);
-      const kp = this.restartKey(r);
-      const cmp = compareBytes(data, kp, kp + this.restartKeyLen - this.trailerLen, target, 0, target.length);
+      const o = ro + 4 * mid;
+      const r = (data[o] | (data[o + 1] << 8) | (data[o + 2] << 16) | (data[o + 3] << 24)) >>> 0;
+      let kp: number;
+      let klen: number;
+      // Fast path: one-byte lengths (shared 0, short key, short value); anything else is decoded in full.
+      if (data[r] === 0 && data[r + 1] < 128 && (headerLen === 2 || data[r + 2] < 128) && r + headerLen + data[r + 1] <= this.limit && data[r + 1] >= this.trailerLen) {
+        klen = data[r + 1];
+        kp = r + headerLen;
+      } else {
+        kp = this.restartKey(r);
+        klen = this.restartKeyLen;
+      }
+      const cmp = compareBytes(data, kp, kp + klen - this.trailerLen, target, 0, target.length);
       if (cmp < 0) left = mid;
       else if (cmp > 0) right = mid - 1;
       else left = right = mid; // the restart key is the target itself
