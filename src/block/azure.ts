@@ -1,6 +1,7 @@
 // `azure://ACCOUNT/CONTAINER/PREFIX` on Azure Blob Storage (or Azurite, through an endpoint override).
-// Streams go up with uploadStream in 4 MiB blocks, at most 2 in flight (memory stays near 16 MiB per upload); multipart uploads are staged
-// blocks committed as a block list (see azure-encoding.ts for ids); presigned URLs are SAS URLs.
+// Streams go up with uploadStream in 4 MiB blocks, at most 2 in flight (so about 16 MiB of buffers per
+// upload); multipart uploads are staged blocks committed as a block list (see azure-encoding.ts for the
+// ids); presigned URLs are SAS URLs.
 // Azure keeps no state for an upload, so aborting cannot discard staged blocks (Azure drops uncommitted
 // blocks after a week, or when any block list is committed on the blob): abort is a no-op, and two
 // multipart uploads to one key at once cannot both complete (the first commit drops the other's blocks).

@@ -1,3 +1,4 @@
+import * as assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { openObjectStore } from "../../src/block";
 import { azurite } from "../support/azurite";
@@ -14,3 +15,34 @@ runObjectStoreConformance(
   },
   { abortForgetsUpload: false, listOrder: "utf16" },
 );
+
+describe("azure object store", () => {
+  it("opens with a connection string as well as with a shared key", async () => {
+    const az = await azurite();
+    const store = openObjectStore(`azure://${az.accountName}/${az.container}/cs-${randomBytes(4).toString("hex")}`, {
+      azure: { connectionString: az.connectionString },
+    });
+    try {
+      await store.put("k", Buffer.from("via connection string"));
+      assert.equal((await store.getBuffer("k")).toString(), "via connection string");
+      const url = await store.presign("k", "GET", 60);
+      assert.match(url, /[?&]sig=/);
+      assert.equal(await (await fetch(url)).text(), "via connection string");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps user metadata names that Azure itself could not (hyphens, leading digits)", async () => {
+    const az = await azurite();
+    const store = openObjectStore(`azure://${az.accountName}/${az.container}/md-${randomBytes(4).toString("hex")}`, {
+      azure: { accountKey: az.accountKey, endpoint: az.endpoint },
+    });
+    try {
+      await store.put("k", Buffer.from("x"), { metadata: { "content-owner": "a", "9lives": "b", under_score: "c" } });
+      assert.deepEqual((await store.head("k")).metadata, { "content-owner": "a", "9lives": "b", under_score: "c" });
+    } finally {
+      await store.close();
+    }
+  });
+});
