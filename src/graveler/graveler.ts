@@ -411,9 +411,8 @@ export class Graveler {
     const repo = await this.getRepository(repoName);
     const [l, r] = await Promise.all([leftRef, rightRef].map((ref) => this.refs.resolve(repo.id, ref)));
     const [lc, rc] = await Promise.all([l, r].map((x) => this.refs.getCommit(repo.id, x.commitId)));
-    let diffs = await this.committed.diff(this.repo(repo), lc.metaRangeId, rc.metaRangeId);
-    if (page.after) diffs = diffs.filter((d) => d.key.toString("utf8") > page.after!);
-    if (page.amount) diffs = diffs.slice(0, page.amount);
+    const after = page.after ? Buffer.from(pathPrefix(page.after, "after")) : undefined;
+    const diffs = await this.committed.diff(this.repo(repo), lc.metaRangeId, rc.metaRangeId, { after, limit: page.amount });
     return this.toDiffEntries(repo, diffs);
   }
 

@@ -191,6 +191,15 @@ async function check(g: G, model: Model, branch: string, other: string): Promise
   const mb = model.branches.get(branch)!;
   const mo = model.branches.get(other)!;
   const headTree: Tree = model.commits.get(mb.head)!.tree;
-  assert.deepEqual((await g.diff("repo", `${branch}@`, `${other}@`)).map((d) => [d.type, d.path]), Model.diff(headTree, model.commits.get(mo.head)!.tree));
+  const expectedDiff = Model.diff(headTree, model.commits.get(mo.head)!.tree);
+  assert.deepEqual((await g.diff("repo", `${branch}@`, `${other}@`)).map((d) => [d.type, d.path]), expectedDiff);
+  const paged: [string, string][] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await g.diff("repo", `${branch}@`, `${other}@`, { after, amount: 2 });
+    paged.push(...page.map((d): [string, string] => [d.type, d.path]));
+    if (page.length < 2) break;
+    after = page[page.length - 1].path;
+  }
+  assert.deepEqual(paged, expectedDiff);
   assert.deepEqual((await g.diffUncommitted("repo", branch)).map((d) => [d.type, d.path]), Model.diff(headTree, view));
 }

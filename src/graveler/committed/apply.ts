@@ -91,10 +91,11 @@ export class Applier {
           continue;
         }
       }
-      const c = Buffer.compare(this.it.key(), key);
+      const current = this.it.key(); // a fresh Buffer per call: read it once
+      const c = Buffer.compare(current, key);
       if (c === 0) return this.it.value();
       if (c > 0) return undefined;
-      this.writer.add(this.it.key(), this.it.value());
+      this.writer.add(current, this.it.value());
       this.advance();
     }
   }

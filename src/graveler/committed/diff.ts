@@ -26,6 +26,13 @@ export class DiffIterator {
     private readonly right: ValueIterator,
   ) {}
 
+  /** Positions both sides at the first key >= key; the following `next` returns the first difference there. */
+  seekGE(key: Buffer): void {
+    this.started = true;
+    this.leftValid = this.left.seekGE(key);
+    this.rightValid = this.right.seekGE(key);
+  }
+
   /** Moves to the next difference; false when there is none. */
   next(): boolean {
     if (!this.started) {
@@ -51,7 +58,7 @@ export class DiffIterator {
       }
       const l = this.left.value();
       const r = this.right.value();
-      if (!sameIdentity(l, r)) {
+      if (!l.equals(r) && !sameIdentity(l, r)) {
         this.current = { type: "changed", key: this.left.key(), left: l, right: r };
         this.leftValid = this.left.next();
         this.rightValid = this.right.next();

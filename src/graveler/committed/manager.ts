@@ -159,14 +159,22 @@ export class CommittedManager {
     return [new MetaRangeIterator(store, a, shared), new MetaRangeIterator(store, b, shared)];
   }
 
-  /** Every difference from `left` to `right`, in key order. */
-  async diff(repo: Repo, left: MetaRangeId, right: MetaRangeId): Promise<Difference[]> {
+  /** The differences from `left` to `right` in key order: all, or a page of keys strictly after `after`. */
+  async diff(repo: Repo, left: MetaRangeId, right: MetaRangeId, page: { after?: Buffer; limit?: number } = {}): Promise<Difference[]> {
     if (left === right) return [];
-    const [l, r] = await this.diffIterators(repo, await this.metaRange(repo, left), await this.metaRange(repo, right));
+    let [a, b] = [await this.metaRange(repo, left), await this.metaRange(repo, right)];
+    if (page.after) {
+      // Ranges wholly at or before `after` are not read (nor fetched).
+      const from = (records: RangeRecord[]) => records.slice(rangeIndexFor(records, Buffer.concat([page.after!, Buffer.from([0])])));
+      [a, b] = [from(a), from(b)];
+    }
+    const [l, r] = await this.diffIterators(repo, a, b);
     const it = new DiffIterator(l, r);
     const out: Difference[] = [];
+    const limit = page.limit ?? Infinity;
     try {
-      while (it.next()) out.push(it.value());
+      if (page.after) it.seekGE(Buffer.concat([page.after, Buffer.from([0])]));
+      while (out.length < limit && it.next()) out.push(it.value());
     } finally {
       it.close();
     }

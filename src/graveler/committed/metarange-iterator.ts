@@ -41,6 +41,15 @@ export class MetaRangeIterator implements ValueIterator {
   }
 
   seekGE(key: Buffer): boolean {
+    // Stay in the open range when it holds the key: merges seek forward through one range many times.
+    const record = this.records[this.index];
+    if (this.it && record && Buffer.compare(key, record.minKey) >= 0 && Buffer.compare(key, record.maxKey) <= 0) {
+      try {
+        if (this.it.seekGE(key)) return true;
+      } catch (err) {
+        throw this.store.corrupt(record.id, err);
+      }
+    }
     return this.openAt(rangeIndexFor(this.records, key), key);
   }
 
