@@ -86,8 +86,17 @@ export interface ObjectStore {
   copy(sourceKey: string, destinationKey: string): Promise<{ etag: string }>;
 
   createMultipartUpload(key: string, options?: PutOptions): Promise<MultipartUpload>;
+  /**
+   * Part numbers 1..10,000; every part but the last must be at least 5 MiB on S3. A stream without
+   * `contentLength` is read into memory first (S3 needs the length, Azure the MD5): parts are meant small.
+   */
   uploadPart(upload: MultipartUpload, partNumber: number, body: Readable | Buffer, contentLength?: number): Promise<CompletedPart>;
+  /** `parts` is a set: any order, sorted by number here; a wrong etag or a duplicate is INVALID_ARGUMENT. */
   completeMultipartUpload(upload: MultipartUpload, parts: CompletedPart[]): Promise<{ etag: string }>;
+  /**
+   * Drops the upload's parts where the store can (local, S3: later calls with this upload say NOT_FOUND).
+   * Azure keeps staged blocks until a commit on the blob or a week passes: there abort is a no-op.
+   */
   abortMultipartUpload(upload: MultipartUpload): Promise<void>;
 
   /** A URL that lets its holder GET or PUT the object without credentials, until `expiresInSeconds`. */

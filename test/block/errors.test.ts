@@ -42,6 +42,11 @@ async function hangingEndpoint(): Promise<string> {
 }
 
 describe("object store errors: S3", () => {
+  before(async function () {
+    this.timeout(600_000); // the first run on a machine builds versitygw (go install, ~90 s or more)
+    await s3Server();
+  });
+
   it("names a missing bucket on every kind of call", async () => {
     const s3 = await s3Server();
     const config = { s3: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };

@@ -4,6 +4,11 @@ import { openObjectStore } from "../../src/block";
 import { s3Server } from "../support/s3server";
 import { runObjectStoreConformance } from "./conformance";
 
+before(async function () {
+  this.timeout(600_000); // the first run on a machine builds versitygw (go install, ~90 s or more)
+  await s3Server();
+});
+
 // Each test gets a fresh prefix in the shared bucket of the shared versitygw process.
 runObjectStoreConformance("s3 (versitygw)", async () => {
   const s3 = await s3Server();

@@ -24,7 +24,10 @@ export interface S3Server {
 
 let shared: Promise<S3Server> | undefined;
 
-/** The process-wide server, started on first use. */
+/**
+ * The process-wide server, started on first use. The very first call on a machine builds versitygw
+ * (about 90 s): call it from a `before` hook with a long timeout.
+ */
 export function s3Server(): Promise<S3Server> {
   shared ??= startS3Server();
   return shared;
