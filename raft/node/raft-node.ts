@@ -397,7 +397,10 @@ export class RaftNode {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leader);
     for (const e of rd.entries) this.noteOurEntry(e);
     const leaderSendsFirst = this.role === StateRole.Leader;
-    if (leaderSendsFirst) this.sendMessages(rd.messages);
+    if (leaderSendsFirst) {
+      this.sendMessages(rd.messages);
+      this.transport.flush(); // on the wire now, while this member persists
+    }
     // Committed entries that were on disk before this Ready (and that its entries do not replace) are applied
     // while the new entries are persisted; others wait for the write.
     const committedLast = rd.committedEntries.length > 0 ? rd.committedEntries[rd.committedEntries.length - 1].index : 0;

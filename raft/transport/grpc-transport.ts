@@ -135,6 +135,11 @@ export class GrpcTransport {
     return failed;
   }
 
+  /** Writes queued messages to their streams now (before the caller blocks, e.g. on a synchronous fsync). */
+  flush(): void {
+    for (const peer of this.peers.values()) peer.stream.flushNow();
+  }
+
   /** Forwards a proposal to `leader`; resolves with the state machine's result once the leader applied it. */
   propose(leader: NodeId, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const peer = this.peers.get(leader);

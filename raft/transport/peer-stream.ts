@@ -55,11 +55,19 @@ export class PeerStream {
       this.flushScheduled = true;
       // Coalesce everything sent in this turn of the event loop into one batch.
       setImmediate(() => {
+        if (!this.flushScheduled) return; // flushed already by flushNow()
         this.flushScheduled = false;
         this.flush();
       });
     }
     return true;
+  }
+
+  /** Hands everything queued to the stream now, instead of at the end of this turn of the event loop. */
+  flushNow(): void {
+    if (!this.flushScheduled) return;
+    this.flushScheduled = false;
+    this.flush();
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Logger, NotLeaderError, RaftNode } from "../../raft/node";
+import { LogCorruptionError } from "../../raft/storage";
 import { encodePut, freePorts, KvStateMachine } from "./process-kv";
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -83,6 +84,30 @@ describe("raft node over gRPC (three in-process members)", () => {
     // More than snapshotEntries writes were applied: the log was compacted behind a snapshot.
     assert.ok(l.node.status().applied > 200);
     assert.ok(fs.readdirSync(path.join(l.dir, "snapshots")).length > 0, "a snapshot was taken");
+  });
+
+  it("refuses to restart a member whose log is corrupt in the middle, naming the file and the index", async () => {
+    const l = leader()!;
+    for (let i = 0; i < 20; i++) await l.node.propose(encodePut(`c${i}`, Buffer.alloc(100, i)));
+    const victim = members.find((m) => m !== l)!;
+    await until("the victim applied everything", () => victim.kv.data.size === 20);
+    await victim.node.stop();
+    members = members.filter((m) => m !== victim);
+    const logDir = path.join(victim.dir, "log");
+    const file = path.join(logDir, fs.readdirSync(logDir).find((f) => f.endsWith(".wal"))!);
+    const bytes = fs.readFileSync(file);
+    const at = bytes.indexOf(Buffer.alloc(100, 7)); // the value of c7, inside its entry record
+    assert.ok(at > 0);
+    bytes[at + 50] ^= 0xff;
+    fs.writeFileSync(file, bytes);
+    await assert.rejects(startMember(victim.id), (err: Error) => {
+      assert.ok(err instanceof LogCorruptionError, String(err));
+      assert.equal(err.file, file);
+      assert.ok(err.index > 1 && err.index < 30, `index ${err.index}`);
+      assert.match(err.message, new RegExp(`entry index ${err.index}`));
+      return true;
+    });
+    assert.deepEqual(fs.readFileSync(file), bytes, "the log is left as found");
   });
 
   it("transfers leadership, restarts a member that catches up, and promotes a learner", async () => {
