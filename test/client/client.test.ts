@@ -1,0 +1,51 @@
+// The SDK against a real service: it moves on from a member that does not answer, reads its configuration
+// the way the CLI does, and refuses bad arguments before calling anything.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadConfig } from "../../src/cli/config";
+import { ApiError, TarnClient } from "../../src/client";
+import { freePort } from "../support/ports";
+import { startService, TestService } from "../metadata/support";
+
+describe("client: TarnClient", () => {
+  let t: TestService;
+  before(async () => {
+    t = await startService();
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it("retries UNAVAILABLE on the next endpoint when the first does not answer", async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const c = t.clientWith(t.svc.admin!, [dead, t.address], { attempts: 4, baseMs: 5, maxMs: 20 });
+    assert.equal((await c.whoAmI()).user.id, "admin");
+    assert.equal(c.leader, t.address, "the answering member named the leader");
+  });
+
+  it("gives up after the bounded number of attempts with UNAVAILABLE", async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const c = t.clientWith(t.svc.admin!, [dead], { attempts: 3, baseMs: 5, maxMs: 10 });
+    await assert.rejects(c.whoAmI(), (err: unknown) => err instanceof ApiError && err.code === "UNAVAILABLE" && err.endpoint === dead);
+  });
+
+  it("builds itself from TARN_* settings", async () => {
+    const admin = t.svc.admin!;
+    const home = fs.mkdtempSync(path.join(t.dir, "home-"));
+    const file = path.join(home, "config.yaml");
+    const config = loadConfig({ env: { TARN_ENDPOINT: t.address, TARN_ACCESS_KEY_ID: admin.accessKeyId, TARN_SECRET_ACCESS_KEY: admin.secretAccessKey }, file });
+    const c = TarnClient.fromConfig(config);
+    try {
+      assert.equal((await c.whoAmI()).accessKeyId, admin.accessKeyId);
+    } finally {
+      c.close();
+    }
+    assert.throws(() => TarnClient.fromConfig(loadConfig({ env: { TARN_ENDPOINT: t.address }, file })), { code: "UNAUTHENTICATED" });
+  });
+
+  it("refuses a part size under 5 MiB and unknown RPCs without calling the service", async () => {
+    await assert.rejects(t.client.upload("any", "main", "p", Buffer.from("x"), { partSize: 1024 }), { code: "INVALID_ARGUMENT", message: /partSize 1024/ });
+    await assert.rejects(t.client.call("NoService", "Nothing", {}), { code: "INVALID_ARGUMENT", message: /unknown RPC NoService\/Nothing/ });
+  });
+});
