@@ -41,6 +41,8 @@ export class Raft {
   readOnly: ReadOnly;
   /** Reads received before this leader committed an entry of its term; answered once it has. */
   pendingReadIndexMessages: Message[] = [];
+  /** TimeoutNow arrived while a committed conf change was unapplied: campaign once it is applied. */
+  campaignAfterApply = false;
   electionElapsed = 0;
   heartbeatElapsed = 0;
   readonly checkQuorum: boolean;
@@ -277,6 +279,7 @@ export class Raft {
     this.lead = NONE;
     this.electionElapsed = 0;
     this.heartbeatElapsed = 0;
+    this.campaignAfterApply = false;
     this.resetRandomizedElectionTimeout();
     this.abortLeaderTransfer();
     this.trk.resetVotes();
@@ -341,15 +344,19 @@ export class Raft {
       this.logger.warn("raft: is unpromotable and can not campaign", { id: this.id });
       return;
     }
-    if (this.raftLog.committed > this.raftLog.applied) {
-      const from = Math.max(this.raftLog.applied + 1, this.raftLog.firstIndex());
-      const ents = this.raftLog.slice(from, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER);
-      if (ents.some((e) => e.type === EntryType.ConfChange)) {
-        this.logger.warn("raft: cannot campaign: pending configuration changes to apply", { id: this.id, term: this.term });
-        return;
-      }
+    if (this.hasUnappliedConfChange()) {
+      this.logger.warn("raft: cannot campaign: pending configuration changes to apply", { id: this.id, term: this.term });
+      return;
     }
     this.campaign(t);
+  }
+
+  /** A committed conf change not yet applied: campaigning now would use a configuration about to change. */
+  hasUnappliedConfChange(): boolean {
+    if (this.raftLog.committed <= this.raftLog.applied) return false;
+    const from = Math.max(this.raftLog.applied + 1, this.raftLog.firstIndex());
+    const ents = this.raftLog.slice(from, this.raftLog.committed + 1, Number.MAX_SAFE_INTEGER);
+    return ents.some((e) => e.type === EntryType.ConfChange);
   }
 
   campaign(t: CampaignType): void {
@@ -603,10 +610,17 @@ export class Raft {
     this.becomeFollower(this.term, NONE);
   }
 
-  /** After the runtime applied up to `applied`: leave a joint configuration automatically if asked to. */
+  /**
+   * After the runtime applied up to `applied`: run a leadership transfer that waited for a conf change, and
+   * leave a joint configuration automatically if asked to.
+   */
   appliedTo(applied: Index): void {
     const old = this.raftLog.applied;
     this.raftLog.appliedTo(applied);
+    if (this.campaignAfterApply && !this.hasUnappliedConfChange()) {
+      this.campaignAfterApply = false;
+      if (this.state === StateRole.Follower) this.hup("transfer");
+    }
     if (
       this.trk.config.autoLeave &&
       old <= this.pendingConfIndex &&

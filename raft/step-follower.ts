@@ -74,6 +74,11 @@ export function stepFollower(r: Raft, m: Message): void {
     case MessageType.TimeoutNow:
       // Leadership transfer: campaign at once, even inside a leader lease.
       r.logger.info("raft: received TimeoutNow; campaigning to take leadership", { id: r.id, term: r.term, from: m.from });
+      if (r.hasUnappliedConfChange()) {
+        // Typically the conf change that removed the old leader: campaign as soon as it is applied.
+        r.campaignAfterApply = true;
+        return;
+      }
       r.hup("transfer");
       return;
     case MessageType.ReadIndex:

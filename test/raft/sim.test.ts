@@ -10,7 +10,7 @@ import type { SimResult } from "./sim";
 const envInt = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const single = process.env.RAFT_SEED !== undefined ? Number(process.env.RAFT_SEED) : undefined;
 const count = envInt("RAFT_SEEDS", 500);
-const steps = envInt("RAFT_STEPS", 600);
+const steps = envInt("RAFT_STEPS", 1000);
 const seeds = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => i + 1);
 
 export function runSeed(seed: number, opts: { steps: number; quietSteps: number; trace?: boolean }): SimResult {
@@ -29,7 +29,7 @@ describe("raft deterministic simulation", function () {
   this.timeout(600_000);
 
   it(`keeps every safety property and a linearizable history over ${seeds.length} seed(s)`, () => {
-    const totals = { ops: 0, completed: 0, timedOut: 0, leaderChanges: 0, crashes: 0, confChanges: 0, snapshotsSent: 0, nodes5: 0 };
+    const totals = { ops: 0, completed: 0, timedOut: 0, leaderChanges: 0, crashes: 0, confChanges: 0, snapshotsSent: 0, fiveNodeRuns: 0 };
     for (const seed of seeds) {
       const r = runSeed(seed, { steps, quietSteps: 200, trace: process.env.RAFT_TRACE === "1" });
       totals.ops += r.ops;
@@ -39,6 +39,7 @@ describe("raft deterministic simulation", function () {
       totals.crashes += r.crashes;
       totals.confChanges += r.confChanges;
       totals.snapshotsSent += r.snapshotsSent;
+      if (r.initialNodes === 5) totals.fiveNodeRuns++;
     }
     console.log(`      ${seeds.length} seeds: ${JSON.stringify(totals)}`);
     // The runs must have exercised what they claim to.
@@ -48,6 +49,7 @@ describe("raft deterministic simulation", function () {
       assert.ok(totals.confChanges > seeds.length / 2, "membership changed");
       assert.ok(totals.snapshotsSent > seeds.length / 4, "snapshots were sent");
       assert.ok(totals.leaderChanges > seeds.length, "leadership moved");
+      assert.ok(totals.fiveNodeRuns > seeds.length / 4 && totals.fiveNodeRuns < (seeds.length * 3) / 4, "both 3- and 5-node clusters ran");
     }
   });
 

@@ -22,6 +22,7 @@ export interface SimOptions {
 
 export interface SimResult {
   seed: number;
+  initialNodes: number;
   nodes: number;
   steps: number;
   ops: number;
@@ -67,10 +68,12 @@ export class Simulation {
   private readonly maxVoters: number;
   private readonly minVoters: number;
   private readonly crashRate: number;
+  private readonly initialNodes: number;
 
   constructor(readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed);
     const size = this.rng.chance(0.5) ? 3 : 5;
+    this.initialNodes = size;
     this.maxVoters = size === 3 ? 4 : 5;
     this.minVoters = 3;
     this.crashRate = this.rng.pick([0.004, 0.008, 0.02, 0.04]);
@@ -186,6 +189,7 @@ export class Simulation {
       }
       return {
         seed: this.opts.seed,
+        initialNodes: this.initialNodes,
         nodes: this.nodes.size,
         steps: total,
         ops: this.clients.history.length,

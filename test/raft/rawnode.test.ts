@@ -1,0 +1,115 @@
+// The RawNode API contract the runtime relies on.
+import assert from "node:assert/strict";
+import { MemoryStorage, ProposalDroppedError, RaftError, RawNode, StateRole } from "../../raft";
+import type { RaftConfig } from "../../raft";
+import { InteractionEnv } from "./interaction/env";
+
+const confState = (voters: string[]) => ({ voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
+const config = (id: string, storage: MemoryStorage, over: Partial<RaftConfig> = {}): RaftConfig => ({
+  id,
+  electionTick: 10,
+  heartbeatTick: 1,
+  storage,
+  maxSizePerMsg: 1 << 20,
+  maxInflightMsgs: 16,
+  preVote: true,
+  checkQuorum: true,
+  random: () => 0.5,
+  ...over,
+});
+
+function threeNodes(): InteractionEnv {
+  const env = new InteractionEnv();
+  for (const id of ["1", "2", "3"]) {
+    const storage = new MemoryStorage({ confState: confState(["1", "2", "3"]) });
+    storage.applySnapshot({ metadata: { index: 1, term: 1, confState: confState(["1", "2", "3"]) }, reference: "boot" });
+    env.addNode(id, storage, { preVote: true, checkQuorum: true, readOnly: "safe", applied: 1 });
+  }
+  env.node("1").rn.campaign();
+  env.stabilize(["1", "2", "3"]);
+  return env;
+}
+
+describe("raft RawNode", () => {
+  it("a single voter elects itself and commits a proposal once its own write is reported (advance)", () => {
+    const storage = new MemoryStorage({ confState: confState(["1"]) });
+    const rn = new RawNode(config("1", storage));
+    rn.campaign();
+    assert.equal(rn.status().role, StateRole.Leader);
+    rn.propose(new TextEncoder().encode("hello"));
+    let rd = rn.ready();
+    assert.equal(rd.committedEntries.length, 0, "nothing commits before the leader's own write is persisted");
+    storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+    rn.advance(rd);
+    rd = rn.ready();
+    assert.deepEqual(
+      rd.committedEntries.map((e) => new TextDecoder().decode(e.data)),
+      ["", "hello"],
+    );
+    rn.advance(rd);
+    assert.equal(rn.status().applied, 2);
+  });
+
+  it("drops a proposal on a follower with a ProposalDroppedError naming the leader", () => {
+    const env = threeNodes();
+    assert.throws(
+      () => env.node("2").rn.propose(new Uint8Array([1])),
+      (err: unknown) => err instanceof ProposalDroppedError && err.code === "PROPOSAL_DROPPED" && /the leader is 1/.test((err as Error).message),
+    );
+  });
+
+  it("refuses a second ready() before advance()", () => {
+    const env = threeNodes();
+    const rn = env.node("1").rn;
+    rn.propose(new Uint8Array([1]));
+    rn.ready();
+    assert.equal(rn.hasReady(), false);
+    assert.throws(() => rn.ready(), (err: unknown) => err instanceof RaftError && err.code === "INVALID_STATE");
+  });
+
+  it("answers ReadIndex on the leader after a heartbeat round, and on a follower through the leader", () => {
+    const env = threeNodes();
+    env.node("1").rn.readIndex(new TextEncoder().encode("r1"));
+    env.node("3").rn.readIndex(new TextEncoder().encode("r3"));
+    const states: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      for (const id of ["1", "2", "3"]) {
+        const n = env.node(id);
+        if (!n.rn.hasReady()) continue;
+        const rd = n.rn.ready();
+        for (const rs of rd.readStates) states.push(`${id}:${new TextDecoder().decode(rs.requestCtx)}@${rs.index}`);
+        n.storage.append(rd.entries);
+        env.messages.push(...rd.messages);
+        n.rn.advance(rd);
+      }
+      for (const id of ["1", "2", "3"]) env.deliver(id);
+    }
+    const commit = env.node("1").rn.status().commit;
+    assert.deepEqual(states.sort(), [`1:r1@${commit}`, `3:r3@${commit}`]);
+  });
+
+  it("transfers leadership with TimeoutNow", () => {
+    const env = threeNodes();
+    env.node("1").rn.transferLeader("3");
+    env.stabilize(["1", "2", "3"]);
+    assert.equal(env.node("3").rn.status().role, StateRole.Leader);
+    assert.equal(env.node("1").rn.status().leader, "3");
+  });
+
+  it("rejects configurations that cannot work", () => {
+    const storage = new MemoryStorage();
+    assert.throws(() => new RawNode(config("", storage)), /id must be a non-empty string/);
+    assert.throws(() => new RawNode(config("1", storage, { electionTick: 1 })), /electionTick/);
+    assert.throws(() => new RawNode(config("1", storage, { readOnlyOption: "lease-based", checkQuorum: false })), /lease-based reads need checkQuorum/);
+  });
+
+  it("randomizes the election timeout from the injected source, within [electionTick, 2*electionTick)", () => {
+    for (const r of [0, 0.3, 0.999999]) {
+      const rn = new RawNode(config("1", new MemoryStorage({ confState: confState(["1", "2", "3"]) }), { random: () => r }));
+      const t = rn.raft.randomizedElectionTimeout;
+      assert.ok(t >= 10 && t < 20, `timeout ${t}`);
+      assert.equal(t, 10 + Math.floor(r * 10));
+    }
+  });
+});
