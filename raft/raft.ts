@@ -529,6 +529,13 @@ export class Raft {
   restore(s: Snapshot): boolean {
     const { index, term, confState: cs } = s.metadata;
     if (index <= this.raftLog.committed) return false;
+    if (this.raftLog.applying > this.raftLog.applied) {
+      // The runtime is applying entries handed out before this snapshot; some may be conf changes it will
+      // apply to our configuration. Swapping the configuration under it would make them fail: refuse for
+      // now, the leader sends the snapshot again.
+      this.logger.info("raft: deferring snapshot while committed entries are being applied", { id: this.id, index });
+      return false;
+    }
     if (this.state !== StateRole.Follower) {
       // Defensive: only a follower receives snapshots. Move to a new term so no leader of this term exists here.
       this.logger.warn("raft: attempted to restore snapshot as non-follower; becoming follower", { id: this.id });

@@ -156,6 +156,7 @@ export class RawNode {
       rd.snapshot = r.raftLog.unstable.snapshot;
       rd.mustSync = true;
     }
+    if (rd.committedEntries.length > 0) r.raftLog.applying = rd.committedEntries[rd.committedEntries.length - 1].index;
     r.msgs = [];
     r.readStates = [];
     this.outstanding = rd;

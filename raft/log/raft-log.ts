@@ -11,6 +11,8 @@ export class RaftLog {
   readonly unstable: Unstable;
   committed: Index;
   applied: Index;
+  /** The last index handed to the runtime to apply (in a Ready not yet advanced); >= applied. */
+  applying: Index;
   readonly maxNextEntsSize: number;
 
   constructor(storage: LogStorage, maxNextEntsSize = Number.MAX_SAFE_INTEGER) {
@@ -21,6 +23,7 @@ export class RaftLog {
     // The log starts with everything up to the snapshot committed and applied.
     this.committed = first - 1;
     this.applied = first - 1;
+    this.applying = first - 1;
     this.maxNextEntsSize = maxNextEntsSize;
   }
 
@@ -130,6 +133,7 @@ export class RaftLog {
       throw new RaftError("INVALID_STATE", `raft: applied ${i} is out of range [${this.applied}, ${this.committed}]`);
     }
     this.applied = i;
+    this.applying = Math.max(this.applying, i);
   }
 
   stableTo(i: Index, t: Term): void {

@@ -55,7 +55,7 @@ export class Unstable {
   truncateAndAppend(ents: Entry[]): void {
     const after = ents[0].index;
     if (after === this.offset + this.entries.length) {
-      this.entries = this.entries.concat(ents);
+      for (const e of ents) this.entries.push(e); // the common case: no copy of what is already there
     } else if (after <= this.offset) {
       // The new entries replace everything unstable (and possibly part of what storage holds).
       this.offset = after;

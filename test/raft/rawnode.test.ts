@@ -113,3 +113,57 @@ describe("raft RawNode", () => {
     }
   });
 });
+
+describe("raft RawNode lease-based reads", () => {
+  it("answers ReadIndex at once on a leader that has committed in its term, with no heartbeat round", () => {
+    const env = new InteractionEnv();
+    for (const id of ["1", "2", "3"]) {
+      const storage = new MemoryStorage({ confState: confState(["1", "2", "3"]) });
+      storage.applySnapshot({ metadata: { index: 1, term: 1, confState: confState(["1", "2", "3"]) }, reference: "boot" });
+      env.addNode(id, storage, { preVote: true, checkQuorum: true, readOnly: "lease-based", applied: 1 });
+    }
+    env.node("1").rn.campaign();
+    env.stabilize(["1", "2", "3"]);
+    const rn = env.node("1").rn;
+    rn.readIndex(new TextEncoder().encode("lease"));
+    const rd = rn.ready();
+    assert.deepEqual(
+      rd.readStates.map((r) => [r.index, new TextDecoder().decode(r.requestCtx)]),
+      [[rn.status().commit, "lease"]],
+    );
+    assert.equal(rd.messages.length, 0, "no heartbeat needed");
+    rn.advance(rd);
+  });
+});
+
+describe("raft RawNode snapshot while applying", () => {
+  it("defers a snapshot that arrives while handed-out committed entries (a conf change) are being applied", () => {
+    const env = threeNodes();
+    const leader = env.node("1");
+    leader.rn.proposeConfChange({ changes: [{ type: 1, node: "4" }] });
+    env.stabilize(["1", "2"]);
+    const toThree = env.messages.filter((m) => m.to === "3");
+    env.messages = env.messages.filter((m) => m.to !== "3");
+    leader.rn.propose(new TextEncoder().encode("y"));
+    env.stabilize(["1", "2"]);
+    leader.storage.createSnapshot(leader.appliedIndex, leader.confState, "snap-1");
+    const snap = leader.storage.snapshot();
+
+    const three = env.node("3");
+    for (const m of toThree) three.rn.step(m);
+    const rd = three.rn.ready();
+    assert.ok(rd.committedEntries.some((e) => e.type === 1), "the conf change is handed out to apply");
+    const term = leader.rn.status().term;
+    const snapMsg = { type: "Snap", from: "1", to: "3", term, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0, snapshot: snap } as never;
+    three.rn.step(snapMsg);
+    assert.equal(three.rn.raft.raftLog.hasPendingSnapshot(), false, "deferred while applying");
+
+    three.storage.append(rd.entries);
+    if (rd.hardState) three.storage.setHardState(rd.hardState);
+    for (const e of rd.committedEntries) if (e.type === 1) three.rn.applyConfChange({ changes: [{ type: 1, node: "4" }] });
+    three.rn.advance(rd);
+    three.rn.step(snapMsg);
+    assert.equal(three.rn.raft.raftLog.hasPendingSnapshot(), true, "taken once applied");
+    assert.deepEqual(three.rn.status().confState.learners, ["4"]);
+  });
+});
