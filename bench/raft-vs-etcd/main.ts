@@ -26,48 +26,44 @@ const CHANNELS = 8;
 
 const fmt = (r: LoadResult) => `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
 
-async function benchTarn(root: string): Promise<Map<number, LoadResult>> {
+interface Target {
+  name: string;
+  pool: ChannelPool;
+  path: string;
+  stop(): Promise<void>;
+}
+
+async function startTarn(root: string): Promise<Target> {
   const ports = await freePorts(3);
   const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, dataDir: path.join(root, "tarn", id) }));
   const procs = specs.map((s) => startMember(s, specs, { cluster: "bench", secret: "bench-secret", tickMs: 100, snapshotEntries: 100_000 }));
-  const clients = new Map(specs.map((s) => [s.id, new KvClient(s.address)]));
-  for (let i = 0; i < specs.length; i++) await waitUntil(`${specs[i].id} serving`, async () => procs[i].output().includes("ready"), 60_000, procs[i]);
-  const leader = await waitForLeader(clients, 30_000, procs);
-  for (const c of clients.values()) c.close();
-  const pool = new ChannelPool(specs.find((s) => s.id === leader)!.address, CHANNELS);
-  const results = new Map<number, LoadResult>();
-  try {
-    for (const n of concurrencies) {
-      const r = await runLoad(pool, KV_PATHS.put, n, warmupMs, durationMs, `tarn-${n}`);
-      console.log(`tarn  clients=${String(n).padStart(3)}  ${fmt(r)}`);
-      results.set(n, r);
-    }
-  } finally {
-    pool.close();
+  const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
+  };
+  try {
+    const clients = new Map(specs.map((s) => [s.id, new KvClient(s.address)]));
+    for (let i = 0; i < specs.length; i++) await waitUntil(`${specs[i].id} serving`, async () => procs[i].output().includes("ready"), 60_000, procs[i]);
+    const leader = await waitForLeader(clients, 30_000, procs);
+    for (const c of clients.values()) c.close();
+    return { name: "tarn", pool: new ChannelPool(specs.find((s) => s.id === leader)!.address, CHANNELS), path: KV_PATHS.put, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return results;
 }
 
-async function benchEtcd(root: string): Promise<Map<number, LoadResult>> {
+async function startEtcd(root: string): Promise<Target> {
   const members = startEtcdCluster(path.join(root, "etcd"), await freePorts(6));
-  const results = new Map<number, LoadResult>();
+  const stop = async () => {
+    await Promise.all(members.map((m) => m.proc?.stop()));
+  };
   try {
     const leader = await findEtcdLeader(members, 60_000);
-    const pool = new ChannelPool(leader.clientAddress, CHANNELS);
-    try {
-      for (const n of concurrencies) {
-        const r = await runLoad(pool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`);
-        console.log(`etcd  clients=${String(n).padStart(3)}  ${fmt(r)}`);
-        results.set(n, r);
-      }
-    } finally {
-      pool.close();
-    }
-  } finally {
-    await Promise.all(members.map((m) => m.proc?.stop()));
+    return { name: "etcd", pool: new ChannelPool(leader.clientAddress, CHANNELS), path: ETCD_PUT, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  return results;
 }
 
 async function main(): Promise<void> {
@@ -75,8 +71,26 @@ async function main(): Promise<void> {
   console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js, ${CHANNELS} channels) to the leader;`);
   console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   try {
-    const tarn = await benchTarn(root);
-    const etcd = await benchEtcd(root);
+    // Both clusters run side by side (an idle cluster only heartbeats), and each concurrency is measured on
+    // one right after the other, so that both see the same machine load.
+    const tarnTarget = await startTarn(root);
+    const etcdTarget = await startEtcd(root);
+    const tarn = new Map<number, LoadResult>();
+    const etcd = new Map<number, LoadResult>();
+    try {
+      for (const n of concurrencies) {
+        for (const [target, results] of [[tarnTarget, tarn], [etcdTarget, etcd]] as const) {
+          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`);
+          console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}`);
+          results.set(n, r);
+        }
+      }
+    } finally {
+      for (const t of [tarnTarget, etcdTarget]) {
+        t.pool.close();
+        await t.stop();
+      }
+    }
     const rows = concurrencies.map((n) => {
       const t = tarn.get(n)!;
       const e = etcd.get(n)!;

@@ -1,5 +1,6 @@
-// The durable Raft log: segmented append-only files of checksummed records (record.ts), one write and one
-// fdatasync per batch, with the log since the last snapshot kept in memory so the core reads it synchronously.
+// The durable Raft log: segmented append-only files of checksummed records (record.ts), one durable write per
+// batch (segments are opened O_DSYNC: a write returns once its data is on disk, like write + fdatasync in one
+// call), with the log since the last snapshot kept in memory so the core reads it synchronously.
 //
 // Invariants (checked where data enters: on replay):
 // 1. Records are replayed in file order; an entry at index i <= last replaces the suffix from i (a leader
@@ -26,7 +27,19 @@ import {
   RecordType,
   scanRecords,
 } from "./record";
-import { listSegments, LogFile, OpenLogFile, openWithFs, segmentName, SNAPSHOT_META, syncDir, writeFileAtomic } from "./segments";
+import {
+  listSegments,
+  LogFile,
+  OPEN_EXISTING,
+  OPEN_NEW,
+  OPEN_REPAIR,
+  OpenLogFile,
+  openWithFs,
+  segmentName,
+  SNAPSHOT_META,
+  syncDir,
+  writeFileAtomic,
+} from "./segments";
 
 export interface DurableLogOptions {
   dir: string;
@@ -36,7 +49,7 @@ export interface DurableLogOptions {
   segmentBytes?: number;
   /**
    * Segments are zero-filled this far ahead of the last record (default 4 MiB; 0 turns it off), so that the
-   * fdatasync of a batch has no file size or block allocation to journal: only the data is flushed.
+   * durable write of a batch has no file size or block allocation to journal: only the data is flushed.
    */
   preallocateBytes?: number;
   logger?: Logger;
@@ -60,6 +73,8 @@ export class DurableLog implements LogStorage {
   private active!: LogFile;
   /** Where the next record goes in the active segment. */
   private activeSize = 0;
+  /** The in-memory hard state has a commit index newer than the one on disk (deferred, see save()). */
+  private hardStateUnwritten = false;
   /** The active segment's length on disk (past activeSize: zeroes written ahead). */
   private activeFileBytes = 0;
   private preallocateBytes: number;
@@ -130,19 +145,26 @@ export class DurableLog implements LogStorage {
     return { ...this.hardState };
   }
 
-  // ---- writes: serialized, one write + one fdatasync per call ---------------------------------------------
+  // ---- writes: serialized, one durable write per call -------------------------------------------------------
 
   /**
-   * Persists a Ready's snapshot, entries and hard state with one write and one fdatasync, then makes them
+   * Persists a Ready's snapshot, entries and hard state with one durable (O_DSYNC) write, then makes them
    * visible to the core's reads. Entries that start at or below lastIndex() replace the conflicting suffix.
-   * `sync = false` skips the fdatasync for a batch that only moves the commit index (Ready.mustSync false):
-   * a commit index that lags on disk after a crash is learned again from the leader.
+   * `sync = false` for a batch that only moves the commit index (Ready.mustSync false) defers it to the next
+   * write: a commit index that lags on disk after a crash is learned again from the leader.
    */
   save(entries: readonly Entry[], hardState?: HardState, snapshot?: Snapshot, sync = true): Promise<void> {
     if (entries.length === 0 && !hardState && !snapshot) return Promise.resolve();
     return this.serialize(async () => {
-      const bytes = encodeBatch(entries, hardState, snapshot);
-      await this.writeDurably(bytes, sync || entries.length > 0 || snapshot !== undefined);
+      if (!sync && entries.length === 0 && !snapshot) {
+        // Only the commit index moved: keep it for the next write instead of paying for one now.
+        this.hardState = { ...hardState! };
+        this.hardStateUnwritten = true;
+        return;
+      }
+      const hs = hardState ?? (this.hardStateUnwritten ? this.hardState : undefined);
+      await this.writeDurably(encodeBatch(entries, hs, snapshot));
+      this.hardStateUnwritten = false;
       const seg = this.segments[this.segments.length - 1];
       if (snapshot) {
         this.snap = { metadata: snapshot.metadata, reference: snapshot.reference };
@@ -188,6 +210,7 @@ export class DurableLog implements LogStorage {
 
   /** Waits for pending writes and closes the active segment. */
   async close(): Promise<void> {
+    if (this.hardStateUnwritten && !this.failed) await this.serialize(() => this.writeDurably(encodeHardState(this.hardState))).catch(() => undefined);
     await this.queue;
     await this.active.close().catch(() => undefined);
   }
@@ -210,7 +233,8 @@ export class DurableLog implements LogStorage {
     return path.join(this.dir, segmentName(seq));
   }
 
-  private async writeDurably(bytes: Buffer, sync: boolean): Promise<void> {
+  /** One positioned write on the O_DSYNC segment: it returns once the batch is on disk. */
+  private async writeDurably(bytes: Buffer): Promise<void> {
     if (this.activeSize >= this.segmentBytes) await this.rollOver();
     const seq = this.segments[this.segments.length - 1].seq;
     const start = this.activeSize;
@@ -221,7 +245,6 @@ export class DurableLog implements LogStorage {
         const { bytesWritten } = await this.active.write(bytes, written, bytes.length - written, start + written);
         written += bytesWritten;
       }
-      if (sync) await this.active.datasync();
       this.activeSize = start + bytes.length;
       this.activeFileBytes = Math.max(this.activeFileBytes, this.activeSize);
     } catch (err) {
@@ -262,7 +285,7 @@ export class DurableLog implements LogStorage {
 
   private async rollOver(): Promise<void> {
     const seq = (this.segments[this.segments.length - 1]?.seq ?? 0) + 1;
-    const file = await this.openFile(this.segmentPath(seq), "w");
+    const file = await this.openFile(this.segmentPath(seq), OPEN_NEW);
     const header = encodeHardState(this.hardState);
     try {
       await file.write(header, 0, header.length, 0);
@@ -324,7 +347,7 @@ export class DurableLog implements LogStorage {
       await this.rollOver();
     } else {
       const last = seqs[seqs.length - 1];
-      this.active = await this.openFile(this.segmentPath(last), "r+");
+      this.active = await this.openFile(this.segmentPath(last), OPEN_EXISTING);
       this.activeSize = dataEnd;
       this.activeFileBytes = (await fsp.stat(this.segmentPath(last))).size;
     }
@@ -357,7 +380,7 @@ export class DurableLog implements LogStorage {
       const index = (problem.record?.type === RecordType.Entry ? peekEntryIndex(problem.record.payload) : undefined) ?? this.lastIndex() + 1;
       if (!isLast || problem.followedByValidRecord) throw new LogCorruptionError(file, index, problem.offset, problem.reason);
       this.logger.warn(`${file}: torn tail at offset ${problem.offset} (${problem.reason}); truncating the unacknowledged write`, { index });
-      const handle = await this.openFile(file, "r+");
+      const handle = await this.openFile(file, OPEN_REPAIR);
       try {
         await handle.truncate(problem.offset);
         await handle.datasync();

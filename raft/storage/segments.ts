@@ -1,4 +1,5 @@
 // Segment files and the snapshot-metadata file of the durable log: names, listing, atomic small writes.
+import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 
@@ -10,7 +11,16 @@ export interface LogFile {
   close(): Promise<void>;
 }
 
-export type OpenLogFile = (file: string, flags: "r+" | "w") => Promise<LogFile>;
+/** `fs.open` flags (numbers): the active segment is opened with O_DSYNC (see durable-log.ts). */
+export type OpenLogFile = (file: string, flags: number) => Promise<LogFile>;
+
+const { O_RDWR, O_CREAT, O_TRUNC, O_DSYNC } = fs.constants;
+/** An existing segment, appended to: every write returns once its data is on disk (one call, no fdatasync). */
+export const OPEN_EXISTING = O_RDWR | O_DSYNC;
+/** A new segment. */
+export const OPEN_NEW = O_RDWR | O_CREAT | O_TRUNC | O_DSYNC;
+/** For repairs at start-up (no O_DSYNC: followed by an explicit fdatasync). */
+export const OPEN_REPAIR = O_RDWR;
 
 export const openWithFs: OpenLogFile = (file, flags) => fsp.open(file, flags);
 
