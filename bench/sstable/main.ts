@@ -57,32 +57,53 @@ function fillValue(out: Buffer, next: () => number, i: number): Buffer {
 }
 
 const rssMB = () => process.memoryUsage.rss() / 2 ** 20;
-const perSecond = (n: number, ns: bigint) => Math.round(n / (Number(ns) / 1e9));
 
-function scan(file: string, cache: BlockCache | undefined): number {
-  const reader = TableReader.openFile(file, { cache });
-  let scanned = 0;
-  let bytes = 0;
-  const t = process.hrtime.bigint();
-  const it = reader.iterator();
-  for (let ok = it.first(); ok; ok = it.next()) {
-    bytes += it.key().length + it.value().length;
-    scanned++;
-  }
-  it.close();
-  const ns = process.hrtime.bigint() - t;
-  reader.close();
-  if (scanned !== ENTRIES || bytes !== ENTRIES * (KEY_SIZE + VALUE_SIZE)) throw new Error(`scan returned ${scanned} entries (${bytes} bytes), wrote ${ENTRIES}`);
-  return perSecond(ENTRIES, ns);
+/**
+ * Wall-clock time, and this process's CPU time: on a machine shared with other busy processes the CPU time
+ * shows what the code costs, the wall time what the load made of it. Both are printed.
+ */
+interface Timing {
+  wallS: number;
+  cpuS: number;
 }
 
+function timed<T>(fn: () => T): [T, Timing] {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const out = fn();
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return [out, { wallS, cpuS: (c.user + c.system) / 1e6 }];
+}
+
+const rate = (n: number, s: number) => Math.round(n / s);
+const showRate = (n: number, t: Timing) => `${rate(n, t.wallS)} entries/s (${t.wallS.toFixed(2)} s; ${rate(n, t.cpuS)} per CPU-second)`;
+
+/** Reads every key and value, as a caller would take them. */
+function scan(file: string, cache: BlockCache | undefined): Timing {
+  const reader = TableReader.openFile(file, { cache });
+  const [[scanned, bytes], t] = timed(() => {
+    let n = 0;
+    let b = 0;
+    const it = reader.iterator();
+    for (let ok = it.first(); ok; ok = it.next()) {
+      b += it.key().length + it.value().length;
+      n++;
+    }
+    it.close();
+    return [n, b];
+  });
+  reader.close();
+  if (scanned !== ENTRIES || bytes !== ENTRIES * (KEY_SIZE + VALUE_SIZE)) throw new Error(`scan returned ${scanned} entries (${bytes} bytes), wrote ${ENTRIES}`);
+  return t;
+}
+
+/** RocksDB's own reader (C++) iterating the same table; its wall time, as it runs in a child process. */
 function peerScan(file: string): number | undefined {
   if (spawnSync("sh", ["-c", "command -v sst_dump"]).status !== 0) return undefined;
-  const t = process.hrtime.bigint();
-  const r = spawnSync("sst_dump", [`--file=${file}`, "--command=check"], { encoding: "utf8" });
-  const ns = process.hrtime.bigint() - t;
+  const [r, t] = timed(() => spawnSync("sst_dump", [`--file=${file}`, "--command=check"], { encoding: "utf8" }));
   if (r.status !== 0) throw new Error(`sst_dump --command=check failed on our table: ${r.stdout}${r.stderr}`);
-  return perSecond(ENTRIES, ns);
+  return rate(ENTRIES, t.wallS);
 }
 
 function main(): void {
@@ -97,24 +118,24 @@ function main(): void {
     const value = Buffer.alloc(VALUE_SIZE);
     const next = rng(42);
     let peakRss = rssMB();
-    const t0 = process.hrtime.bigint();
-    const w = TableWriter.toFile(file, { userProperties: { type: "ranges" } });
-    for (let i = 0; i < ENTRIES; i++) {
-      w.add(fillKey(key, i), fillValue(value, next, i));
-      if ((i & 0x3fff) === 0) peakRss = Math.max(peakRss, rssMB());
-    }
-    const written = w.finish();
-    const writeNs = process.hrtime.bigint() - t0;
+    const [written, write] = timed(() => {
+      const w = TableWriter.toFile(file, { userProperties: { type: "ranges" } });
+      for (let i = 0; i < ENTRIES; i++) {
+        w.add(fillKey(key, i), fillValue(value, next, i));
+        if ((i & 0x3fff) === 0) peakRss = Math.max(peakRss, rssMB());
+      }
+      return w.finish();
+    });
+    // maxRSS is the process's high-water mark so far: the write is the first thing this process does.
     peakRss = Math.max(peakRss, rssMB(), process.resourceUsage().maxRSS / 1024);
-    const writeRate = perSecond(ENTRIES, writeNs);
-    console.log(`write: ${writeRate} entries/s (${(Number(writeNs) / 1e9).toFixed(2)} s, ${(written.size / 2 ** 20).toFixed(1)} MiB), peak RSS ${peakRss.toFixed(0)} MB`);
+    console.log(`write: ${showRate(ENTRIES, write)}, ${(written.size / 2 ** 20).toFixed(1)} MiB, peak RSS ${peakRss.toFixed(0)} MB`);
 
-    // Scan: every key and value, as a caller would take them (no block cache: a one-pass read).
-    const scanRate = scan(file, undefined);
-    console.log(`scan: ${scanRate} entries/s`);
+    // Scans: a one-pass read without a block cache, then one that fills a cache (used for lookups below).
+    const plain = scan(file, undefined);
+    console.log(`scan: ${showRate(ENTRIES, plain)}`);
     const cache = new BlockCache(512 * 2 ** 20);
-    const scanCachedRate = scan(file, cache);
-    console.log(`scan filling a block cache: ${scanCachedRate} entries/s`);
+    const filling = scan(file, cache);
+    console.log(`scan filling a block cache: ${showRate(ENTRIES, filling)}`);
 
     // The peer: RocksDB's own C++ reader iterating the same table (sst_dump --command=check).
     const peerRate = peerScan(file);
@@ -126,25 +147,31 @@ function main(): void {
     const probes: Buffer[] = [];
     for (let i = 0; i < LOOKUPS; i++) probes.push(Buffer.from(fillKey(Buffer.alloc(KEY_SIZE), pick() % ENTRIES)));
     for (const p of probes) reader.get(p);
-    let found = 0;
-    const t2 = process.hrtime.bigint();
-    for (const p of probes) if (reader.get(p) !== undefined) found++;
-    const lookupNs = process.hrtime.bigint() - t2;
+    const [found, lookups] = timed(() => {
+      let n = 0;
+      for (const p of probes) if (reader.get(p) !== undefined) n++;
+      return n;
+    });
     if (found !== LOOKUPS) throw new Error(`lookups found ${found} of ${LOOKUPS}`);
-    const lookupUs = Number(lookupNs) / 1e3 / LOOKUPS;
-    console.log(`lookup: ${lookupUs.toFixed(2)} µs per lookup (${LOOKUPS} random keys, blocks cached), ${perSecond(LOOKUPS, lookupNs)} lookups/s`);
+    const lookupUs = (lookups.wallS * 1e6) / LOOKUPS;
+    const lookupCpuUs = (lookups.cpuS * 1e6) / LOOKUPS;
+    console.log(`lookup: ${lookupUs.toFixed(2)} µs per lookup (${lookupCpuUs.toFixed(2)} µs CPU; ${LOOKUPS} random keys, blocks cached)`);
+    const indexType = reader.properties.indexType;
     reader.close();
 
     results.push({
       config: `${ENTRIES} entries, ${KEY_SIZE}B keys, ${VALUE_SIZE}B values, snappy, 4 KiB blocks`,
-      index: reader.properties.indexType,
+      index: indexType,
       table_bytes: written.size,
-      write_entries_per_s: writeRate,
-      scan_entries_per_s: scanRate,
-      scan_filling_cache_entries_per_s: scanCachedRate,
+      write_entries_per_s: rate(ENTRIES, write.wallS),
+      write_entries_per_cpu_s: rate(ENTRIES, write.cpuS),
+      scan_entries_per_s: rate(ENTRIES, plain.wallS),
+      scan_entries_per_cpu_s: rate(ENTRIES, plain.cpuS),
+      scan_filling_cache_entries_per_s: rate(ENTRIES, filling.wallS),
       peer: "RocksDB 7 sst_dump --command=check (C++ scan of the same file)",
       peer_scan_entries_per_s: peerRate ?? "not run",
       lookup_us: Number(lookupUs.toFixed(2)),
+      lookup_cpu_us: Number(lookupCpuUs.toFixed(2)),
       write_peak_rss_mb: Math.round(peakRss),
       load_avg: Number(os.loadavg()[0].toFixed(2)),
     });
