@@ -186,6 +186,9 @@ export class CommittedManager {
    * conflicting paths when the strategy is "none" and both sides changed a path differently.
    */
   async merge(repo: Repo, base: MetaRangeId, source: MetaRangeId, dest: MetaRangeId, strategy: MergeStrategy): Promise<ApplyResult> {
+    // Whole-tree fast paths: a side that did not change since the base contributes nothing.
+    if (source === base || source === dest) return { metaRangeId: dest, effective: 0, rangesWritten: [] };
+    if (dest === base) return { metaRangeId: source, effective: 0, rangesWritten: [] };
     const store = this.store(repo);
     const changes = await this.diff(repo, base, source);
     const destRecords = await this.metaRange(repo, dest);
