@@ -1,0 +1,95 @@
+// The gateway's HTTP server: parse → authenticate → route → handle, every failure answered as an S3 XML
+// error. It keeps no state of its own besides caches: credentials (credentials.ts) and one TarnClient per
+// access key, so the metadata service checks each user's own policy.
+import { randomBytes } from "node:crypto";
+import * as http from "node:http";
+import { TarnClient } from "../client";
+import { parseTarget } from "./address";
+import { authenticate } from "./authenticate";
+import type { CredentialResolver } from "./credentials";
+import type { Context } from "./context";
+import { errorXml, S3Error, toS3Error } from "./errors";
+import { route } from "./router";
+import { parseQuery } from "../auth/sigv4";
+
+export interface GatewayOptions {
+  /** Calls the metadata service; used for every caller when `endpoints` is not given. */
+  client: TarnClient;
+  /** Metadata members (HOST:PORT): with them the gateway calls the service as each caller, with the caller's own key. */
+  endpoints?: string[];
+  credentials: CredentialResolver;
+  /** Domains for virtual-host style addressing: REPO.DOMAIN. */
+  domains?: string[];
+  /** Called for 5xx answers, with the error. */
+  onError?: (err: S3Error, ctx: { method: string; url: string }) => void;
+}
+
+export function createGatewayHandler(options: GatewayOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const clients = new Map<string, TarnClient>();
+  const clientFor = (accessKeyId: string, secretAccessKey: string): TarnClient => {
+    if (!options.endpoints) return options.client;
+    let c = clients.get(accessKeyId);
+    if (!c) {
+      if (clients.size >= 1000) {
+        const [oldest, client] = clients.entries().next().value as [string, TarnClient];
+        client.close();
+        clients.delete(oldest);
+      }
+      c = new TarnClient({ endpoints: options.endpoints, accessKeyId, secretAccessKey });
+      clients.set(accessKeyId, c);
+    }
+    return c;
+  };
+  const domains = options.domains ?? [];
+
+  return (req, res) => {
+    const requestId = randomBytes(8).toString("hex").toUpperCase();
+    res.setHeader("x-amz-request-id", requestId);
+    res.setHeader("server", "Tarn");
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const queryPairs = parseQuery(q < 0 ? "" : url.slice(q + 1));
+    let resource = rawPath;
+    const fail = (err: unknown) => {
+      const e = toS3Error(err);
+      if (e.status >= 500) options.onError?.(e, { method: req.method ?? "", url });
+      if (res.headersSent) {
+        res.destroy(e);
+        return;
+      }
+      const body = req.method === "HEAD" ? "" : errorXml(e, resource, requestId);
+      // A body we did not read would be parsed as the next request: close the connection instead.
+      const unread = !req.complete;
+      res.writeHead(e.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body), ...(unread ? { connection: "close" } : {}) });
+      res.end(body);
+      if (unread) res.on("finish", () => req.destroy());
+    };
+    (async () => {
+      const target = parseTarget(rawPath, req.headers.host, domains);
+      resource = target.bucket ? `/${target.bucket}/${target.key}` : "/";
+      const method = req.method ?? "GET";
+      const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
+      const ctx: Context = {
+        req, res, method, rawPath, query: new Map(queryPairs), target, auth,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId,
+      };
+      await route(ctx)(ctx);
+    })().catch(fail);
+  };
+}
+
+export interface GatewayServerOptions extends GatewayOptions {
+  /** Extra handler tried first (e.g. `tarn run` mounting other paths); return true when it answered. */
+  before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+}
+
+/** An http.Server serving the gateway; listen on it as usual. `close()` also closes per-user clients' sockets. */
+export function createGatewayServer(options: GatewayServerOptions): http.Server {
+  const handle = createGatewayHandler(options);
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+    if (options.before?.(req, res)) return;
+    handle(req, res);
+  });
+  return server;
+}

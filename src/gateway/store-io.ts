@@ -1,0 +1,116 @@
+// Object bytes between the HTTP caller and the object store, never whole objects in memory: a write goes to
+// the address PrepareUpload hands out (a file written beside its final name and renamed into place when the
+// store is a local directory the gateway shares, a presigned PUT otherwise) and is staged only after the
+// body verified; a read streams from the file or a presigned GET, with ranges.
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { TarnClient } from "../client";
+import type * as M from "../metadata/messages";
+import { s3, S3Error } from "./errors";
+
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+
+export interface Written {
+  physicalAddress: string;
+}
+
+/** Writes `body` (exactly `size` bytes once it ends without error) to a fresh address prepared on a branch. */
+export async function writeToStore(prepared: M.PrepareUploadResponse, body: Readable, size: number, what: string): Promise<void> {
+  if (prepared.direct?.local) return writeFile(prepared.direct.local.path, body);
+  if (!prepared.presignedUrl) throw s3.internal(`${what}: the metadata service offered neither direct access nor a presigned URL`);
+  await httpPut(prepared.presignedUrl, body, size, what);
+}
+
+/** Writes a file beside its final name and renames it into place only when the whole body arrived. */
+export async function writeFile(file: string, body: Readable): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.gw-${randomBytes(6).toString("hex")}`;
+  try {
+    await pipeline(body, fs.createWriteStream(tmp, { flags: "wx", highWaterMark: 1 << 20 }));
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function httpPut(url: string, body: Readable, size: number, what: string, extraHeaders: Record<string, string> = {}): Promise<string> {
+  const u = new URL(url);
+  const headers: Record<string, string | number> = { "content-length": size, ...extraHeaders };
+  if (u.searchParams.has("sv") && u.searchParams.has("sig")) headers["x-ms-blob-type"] = "BlockBlob";
+  return new Promise<string>((resolve, reject) => {
+    const lib = u.protocol === "https:" ? https : http;
+    const req = lib.request(u, { method: "PUT", headers, agent: u.protocol === "https:" ? agents.https : agents.http });
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      body.destroy();
+      reject(err);
+    };
+    req.on("error", (err) => fail(err instanceof S3Error ? err : s3.unavailable(`${what}: object store unreachable: ${err.message}`, err)));
+    req.on("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.length < 16 && chunks.push(c));
+      res.on("end", () => {
+        if (settled) return;
+        settled = true;
+        if (res.statusCode && res.statusCode < 300) resolve(String(res.headers.etag ?? "").replace(/^"|"$/g, ""));
+        else reject(s3.internal(`${what}: object store answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`));
+      });
+    });
+    body.on("error", fail);
+    body.pipe(req);
+  });
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive. */
+  end: number;
+}
+
+/** A stream of the object's bytes (or a range of them) from wherever GetObject said they live. */
+export async function readFromStore(got: M.GetObjectResponse, range: ByteRange | undefined, what: string): Promise<Readable> {
+  if (got.direct?.local) {
+    const file = got.direct.local.path;
+    const handle = await fsp.open(file, "r").catch((err: unknown) => {
+      throw s3.noSuchKey(`${what}: its bytes at ${file} are missing or unreadable`, err);
+    });
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
+  }
+  if (!got.presignedUrl) throw s3.notImplemented(`${what} lives at ${got.stats?.physicalAddress}, outside the repository's store: the gateway reads only objects written through Tarn`);
+  return httpGet(got.presignedUrl, range, what);
+}
+
+function httpGet(url: string, range: ByteRange | undefined, what: string): Promise<Readable> {
+  const u = new URL(url);
+  const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+  return new Promise((resolve, reject) => {
+    const lib = u.protocol === "https:" ? https : http;
+    const req = lib.get(u, { headers, agent: u.protocol === "https:" ? agents.https : agents.http }, (res) => {
+      if (res.statusCode === 200 || res.statusCode === 206) return resolve(res);
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.length < 16 && chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString().slice(0, 300);
+        reject(res.statusCode === 404 ? s3.noSuchKey(`${what}: its bytes are missing from the object store`) : s3.internal(`${what}: object store answered ${res.statusCode}: ${text}`));
+      });
+    });
+    req.on("error", (err) => reject(s3.unavailable(`${what}: object store unreachable: ${err.message}`, err)));
+  });
+}
+
+/** Reads a whole store stream into nothing but a sink: used to drain bodies we refuse. */
+export function discard(stream: Readable): void {
+  stream.resume();
+}
+
+export type { TarnClient };
