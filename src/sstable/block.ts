@@ -95,17 +95,8 @@ export class BlockIter {
     return this;
   }
 
-  get valid(): boolean {
-    return this.current >= 0;
-  }
-
   get blockData(): Buffer {
     return this.data;
-  }
-
-  /** Length of the user key (the key without its trailer). */
-  get userKeyLength(): number {
-    return this.keyLen - this.trailerLen;
   }
 
   /** The low byte of the current trailer: the entry's kind (1 = Set/Value). */
