@@ -42,6 +42,8 @@ export async function startAzurite(): Promise<AzuriteServer> {
   const proc = startProcess(process.execPath, [
     main, "--skipApiVersionCheck", "--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--silent", "--loose",
   ]);
+  // However the server stops (stop(), the root hook, a crash), its temp directory goes with it.
+  proc.child.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   const service = BlobServiceClient.fromConnectionString(connectionString, { retryOptions: { maxTries: 1 } });
   try {
     await waitUntil("azurite", async () => (await service.getProperties())._response.status === 200, 30_000, proc);

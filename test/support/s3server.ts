@@ -50,6 +50,8 @@ export async function startS3Server(): Promise<S3Server> {
     "--access", accessKeyId, "--secret", secretAccessKey, "--region", region, "--port", `127.0.0.1:${port}`, "--quiet",
     "posix", "--sidecar", sidecarDir, dataDir,
   ]);
+  // However the server stops (stop(), the root hook, a crash), its temp directory goes with it.
+  proc.child.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
   const client = new S3Client({ endpoint, region, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
   try {
     await waitUntil("versitygw", async () => (await client.send(new ListBucketsCommand({}))).$metadata.httpStatusCode === 200, 30_000, proc);
