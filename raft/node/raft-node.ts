@@ -417,7 +417,10 @@ export class RaftNode {
     } else {
       await save;
     }
-    if (!leaderSendsFirst) this.sendMessages(rd.messages);
+    if (!leaderSendsFirst) {
+      this.sendMessages(rd.messages);
+      this.transport.flush();
+    }
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     for (const rs of rd.readStates) {
       const waiter = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
