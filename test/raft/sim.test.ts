@@ -9,7 +9,7 @@ import type { SimResult } from "./sim";
 
 const envInt = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const single = process.env.RAFT_SEED !== undefined ? Number(process.env.RAFT_SEED) : undefined;
-const count = envInt("RAFT_SEEDS", 500);
+const count = envInt("RAFT_SEEDS", 1000);
 const steps = envInt("RAFT_STEPS", 1000);
 const seeds = single !== undefined ? [single] : Array.from({ length: count }, (_, i) => i + 1);
 

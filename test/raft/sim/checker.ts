@@ -74,6 +74,17 @@ export class SafetyChecker {
     for (const l of leaders) if (nodeTerm < l.term) this.checkHas(l.id, l.term, l.log, e.index, e.term);
   }
 
+  /** After every step: one leader per term, and every leader of a later term holds the newest committed entry. */
+  afterStep(leaders: { id: NodeId; term: Term; log: LogView }[]): void {
+    this.checks++;
+    for (const l of leaders) {
+      const other = this.leaders.get(l.term);
+      if (other !== undefined && other !== l.id) throw new SafetyViolation(`two leaders in term ${l.term}: ${other} and ${l.id}`);
+      const c = this.committed.get(this.maxCommitted);
+      if (c && c.commitTermBound < l.term) this.checkHas(l.id, l.term, l.log, this.maxCommitted, c.term);
+    }
+  }
+
   private checkHas(id: NodeId, term: Term, log: LogView, index: number, entryTerm: Term): void {
     if (index < log.firstIndex()) return; // compacted into a snapshot, which holds only committed entries
     if (index > log.lastIndex() || log.termAt(index) !== entryTerm) {

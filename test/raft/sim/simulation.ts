@@ -224,6 +224,7 @@ export class Simulation {
         if (!n.process()) this.stats.crashes++;
       }
     }
+    this.checker.afterStep(this.leaders());
     const leader = this.currentLeader();
     if (leader && leader.id !== this.lastLeader) {
       this.stats.leaderChanges++;
