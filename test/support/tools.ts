@@ -5,8 +5,16 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** The checkout's root: the nearest folder with a package.json (this file runs from test/ or dist/test/). */
+function projectRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+  }
+}
+
 /** Where tools built for the tests are kept between runs (ignored by git). */
-export const TOOLS_DIR = path.resolve(__dirname, "../../../.tools");
+export const TOOLS_DIR = path.join(projectRoot(), ".tools");
 
 function onPath(command: string): string | undefined {
   const found = spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" });
