@@ -24,8 +24,17 @@ export class LevelKv implements KvStore {
     readonly location: string,
   ) {}
 
-  static async open(location: string): Promise<LevelKv> {
-    const db: Db = new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: "buffer", valueEncoding: "buffer" });
+  /**
+   * Opens (creating) the database in `location`. Staging areas of a million entries are common, so the
+   * defaults give LevelDB a larger write buffer (fewer, larger compactions) and block cache than its own.
+   */
+  static async open(location: string, tuning: { writeBufferSize?: number; cacheSize?: number } = {}): Promise<LevelKv> {
+    const db: Db = new ClassicLevel<Buffer, Buffer>(location, {
+      keyEncoding: "buffer",
+      valueEncoding: "buffer",
+      writeBufferSize: tuning.writeBufferSize ?? 32 * 1024 * 1024,
+      cacheSize: tuning.cacheSize ?? 32 * 1024 * 1024,
+    });
     try {
       await db.open();
     } catch (err) {
@@ -44,8 +53,11 @@ export class LevelKv implements KvStore {
 
   async scan(options: KvScanOptions): Promise<KvRecord[]> {
     const { lower, lowerExclusive, upper } = scanBounds(options);
-    const range: { gt?: Buffer; gte?: Buffer; lt: Buffer; limit?: number } = {
+    // highWaterMarkBytes: let each native read return up to 1000 records instead of 16 KiB worth (a page of
+    // staged entries is otherwise hundreds of thread-pool round trips).
+    const range: { gt?: Buffer; gte?: Buffer; lt: Buffer; limit?: number; highWaterMarkBytes: number } = {
       lt: upper ? Buffer.concat([USER, upper]) : USER_END,
+      highWaterMarkBytes: 4 * 1024 * 1024,
     };
     const low = Buffer.concat([USER, lower ?? Buffer.alloc(0)]);
     if (lowerExclusive) range.gt = low;
