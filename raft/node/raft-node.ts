@@ -186,7 +186,14 @@ export class RaftNode {
       await opts.stateMachine.restore(snap, () => Promise.reject(new RaftNodeError("UNAVAILABLE", "no leader to fetch a snapshot from at start-up")));
     }
     const node = new RaftNode(opts, storage);
-    await node.transport.start();
+    try {
+      await node.transport.start();
+    } catch (err) {
+      // e.g. the listen address is taken: leave nothing open behind
+      await node.transport.stop();
+      await storage.close();
+      throw err;
+    }
     node.ticker = setInterval(() => {
       node.ticks++;
       node.signal();

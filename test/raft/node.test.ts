@@ -139,5 +139,15 @@ describe("raft node over gRPC (three in-process members)", () => {
     assert.deepEqual([...asVoter.voters].sort(), ["n1", "n2", "n3", "n4"]);
     await target.node.propose(encodePut("after-join", Buffer.from("4")));
     await until("the new voter applied the next write", () => joiner.kv.data.get("after-join")?.toString() === "4");
+
+    // The new member restarts: its state comes back from the snapshot it fetched, then the log after it.
+    await joiner.node.stop();
+    members = members.filter((m) => m !== joiner);
+    await target.node.propose(encodePut("while-n4-down", Buffer.from("y")));
+    const again = await startMember("n4", { join: true, members: { ...addresses, n4: joinerAddress } });
+    members.push(again);
+    assert.equal(again.kv.data.get("while-down-7")?.toString(), "x", "restored from the local snapshot copy at start-up");
+    await until("the restarted new member caught up", () => again.kv.data.get("while-n4-down")?.toString() === "y");
+    assert.deepEqual(again.kv.serialize(), target.kv.serialize());
   });
 });

@@ -43,8 +43,17 @@ export class KvStateMachine implements StateMachine {
   }
 
   async restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void> {
-    const file = snapshot.reference.replace(/^file:/, "");
-    const bytes = fs.existsSync(file) && file.startsWith(this.snapshotDir) ? await fs.promises.readFile(file) : Buffer.from(await fetch());
+    // The reference names a file of the member that made the snapshot; a copy fetched from the leader is
+    // kept under the same name here, so that a restart restores from it without a leader.
+    const local = path.join(this.snapshotDir, path.basename(snapshot.reference.replace(/^file:/, "")));
+    let bytes: Buffer;
+    if (fs.existsSync(local)) {
+      bytes = await fs.promises.readFile(local);
+    } else {
+      bytes = Buffer.from(await fetch());
+      fs.mkdirSync(this.snapshotDir, { recursive: true });
+      await fs.promises.writeFile(local, bytes);
+    }
     const entries = JSON.parse(bytes.toString("utf8")) as [string, string][];
     this.data.clear();
     for (const [k, v] of entries) this.data.set(k, Buffer.from(v, "base64"));
