@@ -319,9 +319,14 @@ export class Simulation {
 
   private changeMembership(leader: SimNode): void {
     const r = leader.rn!.raft;
-    if (r.trk.isJoint() || r.pendingConfIndex > r.raftLog.applied) return;
-    const cs = r.trk.confState();
+    if (r.pendingConfIndex > r.raftLog.applied) return;
     const rng = this.rng;
+    if (r.trk.isJoint()) {
+      // An explicit joint configuration waits for someone to ask to leave it.
+      if (!r.trk.config.autoLeave) this.proposeConfChange(leader, { changes: [], leaveJoint: true });
+      return;
+    }
+    const cs = r.trk.confState();
     const options: (() => ConfChange | undefined)[] = [];
     if (cs.voters.length + cs.learners.length < this.maxVoters + 1) {
       options.push(() => {
@@ -345,9 +350,26 @@ export class Simulation {
         ],
       }));
     }
+    if (cs.learners.length > 0 && cs.voters.length >= this.minVoters) {
+      // Joint consensus, left explicitly: a learner and a voter swap roles (the voter is demoted to learner
+      // when the joint configuration is left).
+      options.push(() => {
+        const demoted = rng.pick(cs.voters);
+        return {
+          changes: [
+            { type: ConfChangeType.AddVoter, node: rng.pick(cs.learners) },
+            { type: ConfChangeType.AddLearner, node: demoted },
+          ],
+          transition: "joint-explicit",
+        };
+      });
+    }
     if (options.length === 0) return;
     const cc = rng.pick(options)();
-    if (!cc) return;
+    if (cc) this.proposeConfChange(leader, cc);
+  }
+
+  private proposeConfChange(leader: SimNode, cc: ConfChange): void {
     this.trace(`propose conf change on ${leader.id}: ${JSON.stringify(cc)}`);
     try {
       leader.rn!.proposeConfChange(cc);
