@@ -105,7 +105,7 @@ function partNumberOf(ctx: Context): number {
 const partFile = (dir: string, n: number) => path.join(dir, `part-${String(n).padStart(5, "0")}`);
 
 async function savePart(dir: string, n: number, body: PayloadVerifier): Promise<PartInfo> {
-  await writeFile(partFile(dir, n), body);
+  await body.consumedBy(writeFile(partFile(dir, n), body));
   const part: PartInfo = { partNumber: n, etag: body.md5Hex, size: body.size, lastModified: Math.floor(Date.now() / 1000) };
   await writeJson(partFile(dir, n) + ".json", part);
   return part;

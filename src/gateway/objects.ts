@@ -108,7 +108,7 @@ export async function putObject(ctx: Context): Promise<void> {
     body.destroy();
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
-  await writeToStore(prepared, body, length, `upload of ${o.key} to ${o.repository}`);
+  await body.consumedBy(writeToStore(prepared, body, length, `upload of ${o.key} to ${o.repository}`));
   const stats = await stage(ctx, o, { physicalAddress: prepared.physicalAddress, checksum: body.md5Hex, sizeBytes: body.size, contentType, userMetadata: userMetadata(ctx), ifAbsent });
   sendEmpty(ctx, 200, { etag: quoteEtag(stats.checksum) });
 }
@@ -171,7 +171,7 @@ export async function copyObject(ctx: Context): Promise<void> {
     const source = await readFromStore(got, undefined, `copy source ${src.key} in ${src.repository}`);
     source.on("error", (err) => verifier.destroy(err));
     source.pipe(verifier);
-    await writeToStore(prepared, verifier, size, `copy of ${src.key} to ${dest.key}`);
+    await verifier.consumedBy(writeToStore(prepared, verifier, size, `copy of ${src.key} to ${dest.key}`));
     stats = await stage(ctx, dest, { physicalAddress: prepared.physicalAddress, checksum: verifier.md5Hex, sizeBytes: size, contentType, userMetadata: meta });
   }
   sendXml(ctx, 200, root("CopyObjectResult", [xmlElement("LastModified", isoDate(Number(stats.mtime))), xmlElement("ETag", quoteEtag(stats.checksum))]));

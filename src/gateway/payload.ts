@@ -47,6 +47,21 @@ export class PayloadVerifier extends Transform {
     super();
     this.checks = options.expectations.map((e) => ({ e, sum: newChecksum(e.algorithm) }));
     this.previousSignature = options.chunked?.signing?.seedSignature ?? "";
+    // Remember why the body failed, for whoever consumes it (a pipeline reports only "premature close"
+    // when the failure came before it started); and never let it go unhandled.
+    this.on("error", (err) => (this.failure ??= err));
+  }
+
+  /** The first error the body failed with. */
+  failure: Error | undefined;
+
+  /** Awaits a consumer of this body; when it fails, the body's own failure is the better explanation. */
+  async consumedBy<T>(consumer: Promise<T>): Promise<T> {
+    try {
+      return await consumer;
+    } catch (err) {
+      throw this.failure ?? err;
+    }
   }
 
   /** Hex MD5 of the decoded body, once it ended: the object's ETag. */
