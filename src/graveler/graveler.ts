@@ -506,7 +506,7 @@ export class Graveler {
 
   async close(): Promise<void> {
     await this.dropping;
-    this.committed.close();
+    await this.committed.close();
     await this.options.kv.close();
   }
 }

@@ -1,4 +1,9 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Graveler } from "../../src/graveler/graveler";
+import { MemoryKv } from "../../src/graveler/kv/memory";
 import { hasCode } from "../../src/errors";
 import { makeEnv, TestEnv, entry } from "./support/env";
 
@@ -55,5 +60,28 @@ describe("graveler: repositories, branches, objects, commits", () => {
     assert.equal(log[0].parents.length, 2);
     assert.equal((await env.g.log("repo1", "main", { firstParent: true })).length, 3);
     assert.equal((await env.g.getCommit("repo1", "main~1")).id, c1.id);
+  });
+});
+
+describe("graveler: storage namespaces opened by URI", () => {
+  it("keeps ranges in a local:// namespace opened with the block module, and refuses an unknown scheme", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-ns-"));
+    const kv = new MemoryKv();
+    const g = new Graveler({ kv, committed: { cacheDir: path.join(root, "cache") } });
+    try {
+      const ns = `local://${path.join(root, "lake")}`;
+      fs.mkdirSync(path.join(root, "lake"));
+      await g.createRepository("lake", ns);
+      await g.setObject("lake", "main", "x/y", entry("y"));
+      const c = await g.commit("lake", "main", { message: "y" });
+      assert.ok(fs.existsSync(path.join(root, "lake", "_tarn", c.metaRangeId)));
+      await g.settled();
+      const before = (await kv.scan({})).length;
+      await assert.rejects(g.createRepository("other", "bogus://nowhere"), (e) => hasCode(e, "INVALID_ARGUMENT"));
+      assert.equal((await kv.scan({})).length, before);
+    } finally {
+      await g.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import { failedPrecondition } from "../../errors";
+import { openObjectStore } from "../../block";
 import type { ObjectStore } from "../../block/types";
 import type { MetaRangeId } from "../ids";
 import { Applier, Change } from "./apply";
@@ -21,8 +22,8 @@ import { BlockCache, newBlockCache, TableOptions } from "./table";
 export interface CommittedOptions {
   /** Local directory that caches range and metarange files. */
   cacheDir: string;
-  /** Opens the object store of a storage namespace. */
-  openStore: (storageNamespace: string) => ObjectStore;
+  /** Opens the object store of a storage namespace; default: openObjectStore(namespace) from src/block. */
+  openStore?: (storageNamespace: string) => ObjectStore;
   shape?: Partial<RangeShape>;
   table?: Partial<TableOptions>;
   blockCacheBytes?: number;
@@ -61,7 +62,8 @@ export class CommittedManager {
     let s = this.stores.get(key);
     if (!s) {
       const dir = path.join(this.options.cacheDir, crypto.createHash("sha256").update(repo.storageNamespace).digest("hex").slice(0, 24));
-      s = new RangeStore(repo.name, this.options.openStore(repo.storageNamespace), dir, this.blockCache, this.tableOptions);
+      const objectStore = (this.options.openStore ?? ((ns: string) => openObjectStore(ns)))(repo.storageNamespace);
+      s = new RangeStore(repo.name, objectStore, dir, this.blockCache, this.tableOptions);
       this.stores.set(key, s);
     }
     return s;
@@ -226,8 +228,11 @@ export class CommittedManager {
     }
   }
 
-  close(): void {
+  /** Closes open tables and the object stores this manager opened. */
+  async close(): Promise<void> {
     for (const s of this.stores.values()) s.close();
+    await Promise.all([...this.stores.values()].map((s) => s.objectStore.close().catch(() => undefined)));
+    this.stores.clear();
   }
 }
 
