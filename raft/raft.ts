@@ -15,7 +15,7 @@ import { ReadOnly } from "./read-only";
 import { stepLeader } from "./step-leader";
 import { stepCandidate, stepFollower } from "./step-follower";
 import { Progress, ProgressTracker } from "./tracker";
-import { EntryType, MessageType, NONE, StateRole } from "./types";
+import { CompactedError, EntryType, MessageType, NONE, StateRole } from "./types";
 import type { ConfChange, ConfState, Entry, HardState, Index, Message, NodeId, ReadState, Snapshot, SoftState, Term } from "./types";
 
 export type CampaignType = "pre-election" | "election" | "transfer";
@@ -132,8 +132,9 @@ export class Raft {
     try {
       prevTerm = this.raftLog.term(pr.next - 1);
       ents = this.raftLog.entries(pr.next, this.maxMsgSize);
-    } catch {
-      // The entries the follower needs are compacted (or were never here): send a snapshot instead.
+    } catch (err) {
+      // The entries the follower needs are compacted: send a snapshot instead.
+      if (!(err instanceof CompactedError)) throw err;
     }
     if (prevTerm === undefined || ents === undefined) {
       if (!pr.recentActive) return false;

@@ -33,7 +33,7 @@ export function validatePeerMessage(m: unknown, self: NodeId): asserts m is Mess
   const entries = msg.entries as unknown[];
   entries.forEach((e, i) => checkEntry(e, `${where}: entry ${i}`));
   checkContiguous(entries as Entry[], msg as unknown as Message, where);
-  if (t === MessageType.Snap) checkSnapshot(msg.snapshot, where);
+  if (t === MessageType.Snap) checkSnapshot(msg.snapshot, msg.term as number, where);
 }
 
 function checkIndex(v: unknown, what: string): void {
@@ -75,7 +75,7 @@ function checkContiguous(entries: Entry[], m: Message, where: string): void {
   if (entries.length > 0) throw new InvalidMessageError(`${where}: ${m.type} may not carry entries`);
 }
 
-function checkSnapshot(s: unknown, where: string): void {
+function checkSnapshot(s: unknown, term: number, where: string): void {
   if (typeof s !== "object" || s === null) throw new InvalidMessageError(`${where}: Snap without a snapshot`);
   const snap = s as Record<string, unknown>;
   if (typeof snap.reference !== "string") throw new InvalidMessageError(`${where}: snapshot reference is not a string`);
@@ -85,6 +85,7 @@ function checkSnapshot(s: unknown, where: string): void {
   checkIndex(md.index, `${where}: snapshot index`);
   checkIndex(md.term, `${where}: snapshot term`);
   if (md.index === 0) throw new InvalidMessageError(`${where}: empty snapshot`);
+  if ((md.term as number) > term) throw new InvalidMessageError(`${where}: snapshot term ${String(md.term)} is above the message term ${term}`);
   checkConfState(md.confState, `${where}: snapshot confState`);
 }
 

@@ -94,6 +94,12 @@ describe("raft bad peer input", () => {
         entries: [],
         snapshot: { metadata: { index: 9, term: 2, confState: { voters: [3] } }, reference: "r" },
       }), /voters is not a list of node ids/],
+    ["a snapshot from a later term than the message", (env) =>
+      app(env, {
+        type: MessageType.Snap,
+        entries: [],
+        snapshot: { metadata: { index: 9, term: 99, confState: { voters: ["1"], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false } }, reference: "r" },
+      }), /snapshot term 99 is above the message term/],
     ["a response from an unknown member", (env) => app(env, { type: MessageType.AppResp, from: "9", entries: [] }), /AppResp from 9, which is not a member/],
     ["a leadership transfer request from an unknown member", (env) => app(env, { type: MessageType.TransferLeader, from: "9", entries: [] }), /not a member/],
   ];
