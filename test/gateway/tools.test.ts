@@ -121,7 +121,7 @@ print("ok")
   });
 
   it("rclone: copy, sync and check", async () => {
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...g.env,
       RCLONE_CONFIG_TARN_TYPE: "s3", RCLONE_CONFIG_TARN_PROVIDER: "Other", RCLONE_CONFIG_TARN_ENDPOINT: g.endpoint,
       RCLONE_CONFIG_TARN_ACCESS_KEY_ID: g.accessKeyId, RCLONE_CONFIG_TARN_SECRET_ACCESS_KEY: g.secretAccessKey, RCLONE_CONFIG_TARN_REGION: "us-east-1",
