@@ -40,7 +40,7 @@ export class CommittedCursor {
   seekGE(key: Buffer): Promise<boolean> {
     // Stay in the current range when the key is inside it: the common case while skipping a common prefix.
     const record = this.records[this.index];
-    if (this.it && record && Buffer.compare(key, record.maxKey) <= 0) {
+    if (this.it && record && Buffer.compare(key, record.minKey) >= 0 && Buffer.compare(key, record.maxKey) <= 0) {
       try {
         if (this.it.seekGE(key)) return Promise.resolve(true);
       } catch (err) {
