@@ -5,7 +5,8 @@ import type { Readable } from "node:stream";
 import { loadConfig, type ClientConfig } from "../cli/config";
 import { TarnError } from "../errors";
 import type * as M from "../metadata/messages";
-import { apiMethods, decodeMessage, encodeMessage, methodPath } from "../metadata/proto";
+import { apiMethods, CONFLICTS_TRAILER, decodeMessage, encodeMessage, messageType, methodPath } from "../metadata/proto";
+import { ApiError } from "./errors";
 import type { RetryPolicy } from "./backoff";
 import { download, upload, type DownloadResult, type UploadOptions } from "./data";
 import { Transport } from "./transport";
@@ -106,7 +107,16 @@ export class TarnClient {
   // ---- diff and merge
   diff = (r: Req<M.DiffRequest>) => this.callStream<M.DiffResponse>("RefService", "Diff", r);
   diffUncommitted = (r: Req<M.DiffUncommittedRequest>) => this.callStream<M.DiffResponse>("RefService", "DiffUncommitted", r);
-  merge = (r: Req<M.MergeRequest>) => this.call<M.MergeResponse>("RefService", "Merge", r);
+  /** A merge refused for conflicts throws an ApiError whose `conflicts` lists the paths. */
+  async merge(r: Req<M.MergeRequest>): Promise<M.MergeResponse> {
+    try {
+      return await this.call<M.MergeResponse>("RefService", "Merge", r);
+    } catch (err) {
+      const trailer = err instanceof ApiError ? err.trailers?.get(CONFLICTS_TRAILER)[0] : undefined;
+      if (err instanceof ApiError && Buffer.isBuffer(trailer)) err.conflicts = decodeMessage(messageType("MergeConflicts"), trailer) as unknown as ApiError["conflicts"];
+      throw err;
+    }
+  }
 
   /** Every difference of a diff (or of the uncommitted changes when only `branch` is given), one by one. */
   async *differences(r: Req<M.DiffRequest> | Req<M.DiffUncommittedRequest>): AsyncGenerator<M.Difference> {

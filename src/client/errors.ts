@@ -24,12 +24,17 @@ export class ApiError extends TarnError {
   readonly statusName: string;
   /** The member that answered, HOST:PORT. */
   readonly endpoint: string;
+  /** Trailing metadata of the refusal, e.g. x-tarn-merge-conflicts-bin. */
+  readonly trailers?: grpc.Metadata;
+  /** For a merge refused for conflicts: the conflicting paths (decoded from x-tarn-merge-conflicts-bin). */
+  conflicts?: { paths: string[]; truncated: boolean };
 
-  constructor(status: grpc.status, details: string, endpoint: string, options?: { cause?: unknown }) {
+  constructor(status: grpc.status, details: string, endpoint: string, options?: { cause?: unknown; trailers?: grpc.Metadata }) {
     super(CODE[status] ?? "INTERNAL", details, options);
     this.status = status;
     this.statusName = grpc.status[status] ?? String(status);
     this.endpoint = endpoint;
+    this.trailers = options?.trailers;
   }
 }
 
@@ -39,6 +44,6 @@ export function isServiceError(err: unknown): err is grpc.ServiceError {
 
 export function apiError(err: unknown, endpoint: string): ApiError {
   if (err instanceof ApiError) return err;
-  if (isServiceError(err)) return new ApiError(err.code, err.details || err.message, endpoint, { cause: err });
+  if (isServiceError(err)) return new ApiError(err.code, err.details || err.message, endpoint, { cause: err, trailers: err.metadata });
   return new ApiError(grpc.status.INTERNAL, err instanceof Error ? err.message : String(err), endpoint, { cause: err });
 }

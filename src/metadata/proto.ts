@@ -82,3 +82,5 @@ export function encodeMessage(type: protobuf.Type, value: object): Buffer {
 export const LEADER_HEADER = "x-tarn-leader";
 /** Set by a follower on a call it forwards, so a call is forwarded at most once. */
 export const FORWARDED_HEADER = "x-tarn-forwarded-by";
+/** Trailing metadata of a merge refused for conflicts: a serialized MergeConflicts. */
+export const CONFLICTS_TRAILER = "x-tarn-merge-conflicts-bin";

@@ -168,8 +168,17 @@ export class MetadataServer {
   }
 
   private failure(err: unknown): StatusError {
-    if (isServiceError(err)) return { code: err.code, details: err.details, metadata: this.leaderMetadata() };
-    return { ...toStatus(err), metadata: this.leaderMetadata() };
+    if (isServiceError(err)) {
+      // A forwarded refusal: keep the leader's trailers (merge conflicts), with the leader header once.
+      const metadata = err.metadata?.clone() ?? new grpc.Metadata();
+      metadata.remove(LEADER_HEADER);
+      metadata.merge(this.leaderMetadata());
+      return { code: err.code, details: err.details, metadata };
+    }
+    const status = toStatus(err);
+    const metadata = this.leaderMetadata();
+    if (status.metadata) metadata.merge(status.metadata);
+    return { ...status, metadata };
   }
 
   private unaryCall(m: MethodSchema) {

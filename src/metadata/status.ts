@@ -20,9 +20,24 @@ export interface StatusError {
   metadata?: grpc.Metadata;
 }
 
+/** A refusal that carries trailing metadata (a binary `-bin` header) beside its status. */
+export class TrailedError extends TarnError {
+  constructor(
+    base: TarnError,
+    readonly trailers: Record<string, Buffer | string>,
+  ) {
+    super(base.code, base.message, { cause: base });
+  }
+}
+
 /** A TarnError keeps its message; corruption says so; anything else is INTERNAL with its message. */
 export function toStatus(err: unknown): StatusError {
   if (isCorruption(err)) return { code: grpc.status.DATA_LOSS, details: `stored data is corrupt: ${err.message}` };
+  if (err instanceof TrailedError) {
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(err.trailers)) metadata.set(k, v);
+    return { code: STATUS[err.code], details: err.message, metadata };
+  }
   if (err instanceof TarnError) return { code: STATUS[err.code], details: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: grpc.status.INTERNAL, details: `internal error: ${message}` };

@@ -75,6 +75,11 @@ describe("metadata service: errors", () => {
     const c = t.client;
     await assert.rejects(c.createRepository({ name: "errs", storageNamespace: t.namespace("errs2") }), refused("ALREADY_EXISTS", /repository errs already exists/));
     await assert.rejects(c.createBranch({ repository: "errs", name: "main", source: "main" }), refused("ALREADY_EXISTS", /main/));
+    await assert.rejects(c.createRepository({ name: "errs-twin", storageNamespace: t.namespace("errs") }), refused("ALREADY_EXISTS", /already used by repository errs/));
+    await c.createRepository({ name: "gone", storageNamespace: t.namespace("gone") });
+    await c.upload("gone", "main", "left-behind", Buffer.from("x"));
+    await c.deleteRepository({ repository: "gone" });
+    await assert.rejects(c.createRepository({ name: "again", storageNamespace: t.namespace("gone") }), refused("FAILED_PRECONDITION", /storage namespace .*gone is not empty/));
     await assert.rejects(c.commit({ repository: "errs", branch: "main", message: "nothing" }), refused("FAILED_PRECONDITION", /no changes to commit/));
     await c.upload("errs", "main", "f", Buffer.from("base"));
     await c.commit({ repository: "errs", branch: "main", message: "base" });
@@ -84,7 +89,11 @@ describe("metadata service: errors", () => {
     await c.upload("errs", "main", "f", Buffer.from("ours"));
     await assert.rejects(c.merge({ repository: "errs", sourceRef: "other", destinationBranch: "main" }), refused("FAILED_PRECONDITION", /uncommitted changes/));
     await c.commit({ repository: "errs", branch: "main", message: "ours" });
-    await assert.rejects(c.merge({ repository: "errs", sourceRef: "other", destinationBranch: "main" }), refused("FAILED_PRECONDITION", /conflict.*"f"/));
+    await assert.rejects(c.merge({ repository: "errs", sourceRef: "other", destinationBranch: "main" }), (err: unknown) => {
+      refused("FAILED_PRECONDITION", /conflict.*"f"/)(err);
+      assert.deepEqual((err as ApiError).conflicts, { paths: ["f"], truncated: false });
+      return true;
+    });
     const wins = await c.merge({ repository: "errs", sourceRef: "other", destinationBranch: "main", strategy: "MERGE_STRATEGY_SOURCE_WINS" });
     assert.equal(wins.summary.changed, 1);
     assert.equal((await c.downloadBuffer("errs", "main", "f")).toString(), "theirs");

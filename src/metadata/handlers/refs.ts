@@ -1,11 +1,21 @@
 // RefService: diffs (streamed in batches) and merge.
-import { invalidArgument } from "../../errors";
-import { type DiffEntry, pathPrefix, repositoryId } from "../../graveler";
+import { invalidArgument, TarnError } from "../../errors";
+import { type CommitId, type DiffEntry, pathPrefix, repositoryId } from "../../graveler";
+import { CONFLICTS_TRAILER, encodeMessage, messageType } from "../proto";
+import { TrailedError } from "../status";
 import { commonPrefixStats, differenceMessage, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import type { Difference, DiffRequest, DiffUncommittedRequest, MergeRequest, MergeStrategy } from "../messages";
 
 const BATCH = 1000;
+const MAX_CONFLICTS_LISTED = 1000;
+
+/** Two changes to one path agree when both remove it or both leave the same content (as entry identity). */
+function sameChange(a: DiffEntry, b: DiffEntry): boolean {
+  if (a.type === "removed" || b.type === "removed") return a.type === b.type;
+  const id = (e: DiffEntry["entry"]) => JSON.stringify([e.size, e.etag, e.contentType ?? "", Object.entries(e.metadata ?? {}).sort()]);
+  return id(a.entry) === id(b.entry);
+}
 
 const STRATEGY: Record<MergeStrategy, "none" | "source-wins" | "dest-wins"> = {
   MERGE_STRATEGY_NONE: "none",
@@ -52,6 +62,16 @@ function* batches(found: { results: Difference[]; hasMore: boolean }, amount: nu
 }
 
 export function refService({ graveler }: ServiceDeps): ServiceHandlers {
+  /** Paths both sides changed differently since their merge base (what a NONE merge refuses). */
+  const conflictPaths = async (repo: string, sourceRef: string, destCommit: string): Promise<string[]> => {
+    const source = await graveler.getCommit(repo, sourceRef);
+    const base = await graveler.refs.mergeBase(repositoryId(repo), source.id, destCommit as CommitId);
+    if (!base) return [];
+    const [theirs, ours] = await Promise.all([graveler.diff(repo, base.id, source.id), graveler.diff(repo, base.id, destCommit)]);
+    const mine = new Map(ours.map((d) => [d.path, d]));
+    return theirs.filter((d) => mine.has(d.path) && !sameChange(d, mine.get(d.path)!)).map((d) => d.path);
+  };
+
   return {
     Diff: stream(async function* (r: DiffRequest) {
       if (r.leftRef === "" || r.rightRef === "") throw invalidArgument("left_ref and right_ref are both required");
@@ -82,7 +102,16 @@ export function refService({ graveler }: ServiceDeps): ServiceHandlers {
         const base = await graveler.refs.mergeBase(repositoryId(r.repository), source.id, before.commitId);
         if (base?.id === source.id) return { reference: before.commitId, summary: { added: 0, removed: 0, changed: 0, conflict: 0 } };
       }
-      const commit = await graveler.merge(r.repository, r.sourceRef, r.destinationBranch, { strategy, message: r.message || undefined, committer: ctx.caller.user.id, metadata: { ...r.metadata } });
+      const commit = await graveler
+        .merge(r.repository, r.sourceRef, r.destinationBranch, { strategy, message: r.message || undefined, committer: ctx.caller.user.id, metadata: { ...r.metadata } })
+        .catch(async (err: unknown) => {
+          if (!(err instanceof TarnError) || err.code !== "FAILED_PRECONDITION" || strategy !== "none") throw err;
+          const paths = await conflictPaths(r.repository, r.sourceRef, before.commitId);
+          if (paths.length === 0) throw err;
+          const shown = paths.slice(0, MAX_CONFLICTS_LISTED);
+          const trailer = encodeMessage(messageType("MergeConflicts"), { paths: shown, truncated: paths.length > shown.length });
+          throw new TrailedError(err, { [CONFLICTS_TRAILER]: trailer });
+        });
       const changes = await graveler.diff(r.repository, before.commitId, commit.id);
       const count = (t: DiffEntry["type"]) => changes.filter((c) => c.type === t).length;
       return { reference: commit.id, summary: { added: count("added"), removed: count("removed"), changed: count("changed"), conflict: 0 } };

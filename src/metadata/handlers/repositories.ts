@@ -1,14 +1,31 @@
 // RepositoryService: create, get, list and delete repositories.
 import { authorize, repoResource } from "../../auth";
 import { parseStoreUri } from "../../block";
+import { failedPrecondition, hasCode } from "../../errors";
+import { keys } from "../../graveler/keys";
 import { repositoryMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import type { CreateRepositoryRequest, DeleteRepositoryRequest, GetRepositoryRequest, ListRepositoriesRequest } from "../messages";
 
-export function repositoryService({ graveler }: ServiceDeps): ServiceHandlers {
+export function repositoryService({ graveler, kv, storage }: ServiceDeps): ServiceHandlers {
+  /**
+   * A new repository needs an empty namespace: leftover data/ and _tarn/ files of an earlier repository would
+   * otherwise mix with its own. Taken names and namespaces claimed by a live repository are left to the
+   * engine, which reports them as ALREADY_EXISTS.
+   */
+  const refuseUsedNamespace = async (r: CreateRepositoryRequest) => {
+    const exists = await graveler.getRepository(r.name).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
+    if (exists || (await kv.get(keys.namespace(r.storageNamespace)))) return;
+    const page = await storage.store(r.storageNamespace).list({ limit: 1 });
+    if (page.objects.length > 0) {
+      throw failedPrecondition(`storage namespace ${r.storageNamespace} is not empty (it holds ${page.objects[0].key}): use an empty one for a new repository`);
+    }
+  };
+
   return {
     CreateRepository: unary(async (r: CreateRepositoryRequest) => {
       parseStoreUri(r.storageNamespace); // INVALID_ARGUMENT naming what is wrong with the URI
+      await refuseUsedNamespace(r);
       const repo = await graveler.createRepository(r.name, r.storageNamespace, { defaultBranch: r.defaultBranch || "main" });
       return repositoryMessage(repo);
     }),
