@@ -9,6 +9,9 @@ import type { ObjectStore } from "../block";
 import type { Applied } from "./keyspace";
 
 export const SNAPSHOT_PREFIX = "snapshots/";
+/** Tables up to this size are uploaded from memory in one request; larger ones stream. */
+const ONE_REQUEST_BYTES = 32 * 1024 * 1024;
+const UPLOAD_ATTEMPTS = 4;
 const KEY_PATTERN = /^snapshots\/(\d{1,16})-(\d{1,16})\.sst$/;
 
 export const snapshotKey = (applied: Applied): string => `${SNAPSHOT_PREFIX}${applied.index}-${applied.term}.sst`;
@@ -35,11 +38,28 @@ export class SnapshotStore {
     return applied;
   }
 
-  /** Uploads the table at `file` as the snapshot of `applied`; returns its key. */
+  /**
+   * Uploads the table at `file` as the snapshot of `applied`; returns its key. Members of one group may
+   * snapshot the same index at the same moment: their tables are byte for byte the same (the state machine
+   * and the writer are deterministic), so when our upload fails but the key is there with our size, another
+   * member's upload serves as ours. Small tables go up in one request (atomic on every store).
+   */
   async upload(file: string, applied: Applied): Promise<string> {
     const key = snapshotKey(applied);
     const size = fs.statSync(file).size;
-    await this.store.put(key, fs.createReadStream(file), { contentLength: size, contentType: "application/octet-stream" });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const body = size <= ONE_REQUEST_BYTES ? fs.readFileSync(file) : fs.createReadStream(file);
+        await this.store.put(key, body, { contentLength: size, contentType: "application/octet-stream" });
+        break;
+      } catch (err) {
+        const there = await this.store.head(key).catch(() => undefined);
+        if (there && there.size === size) break;
+        if (attempt >= UPLOAD_ATTEMPTS) throw err;
+        this.log?.(`snapshot upload of ${key} to ${this.store.uri} failed (attempt ${attempt}): ${(err as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      }
+    }
     await this.prune().catch((err: Error) => this.log?.(`could not prune old snapshots in ${this.store.uri}: ${err.message}`));
     return key;
   }
