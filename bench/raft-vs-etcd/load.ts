@@ -19,9 +19,11 @@ export class ChannelPool {
   private readonly clients: Client[];
   private next = 0;
 
-  constructor(address: string, size: number) {
+  /** `size` channels to each address; calls take them in turn. */
+  constructor(addresses: string | string[], size: number) {
+    const list = typeof addresses === "string" ? [addresses] : addresses;
     // Distinct channel options keep grpc-js from sharing one subchannel (one TCP connection) across them.
-    this.clients = Array.from({ length: size }, (_, i) => new Client(address, credentials.createInsecure(), { "grpc.channel_id": i } as object));
+    this.clients = Array.from({ length: size * list.length }, (_, i) => new Client(list[i % list.length], credentials.createInsecure(), { "grpc.channel_id": i } as object));
   }
 
   unary(path: string, body: Buffer, timeoutMs: number): Promise<Buffer> {

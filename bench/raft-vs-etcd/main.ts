@@ -3,7 +3,10 @@
 // the same load and the same client: unary gRPC Put (@grpc/grpc-js, identical PutRequest encoding), 256-byte
 // values, 1, 64 and 512 concurrent clients, aimed at the leader of each system.
 //
-//   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512]
+//   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512] [--spread]
+//
+// --spread sends the calls round-robin to all three members of each system instead of the leader only
+// (followers forward to their leader: etcd inside its Raft layer, Tarn's RaftNode on its Raft stream).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -22,6 +25,7 @@ function option(name: string, fallback: string): string {
 const durationMs = Number(option("duration-ms", "5000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "1,64,512").split(",").map(Number);
+const spread = process.argv.includes("--spread");
 const CHANNELS = 8;
 
 const fmt = (r: LoadResult) => `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
@@ -45,7 +49,8 @@ async function startTarn(root: string): Promise<Target> {
     for (let i = 0; i < specs.length; i++) await waitUntil(`${specs[i].id} serving`, async () => procs[i].output().includes("ready"), 60_000, procs[i]);
     const leader = await waitForLeader(clients, 30_000, procs);
     for (const c of clients.values()) c.close();
-    return { name: "tarn", pool: new ChannelPool(specs.find((s) => s.id === leader)!.address, CHANNELS), path: KV_PATHS.put, stop };
+    const addresses = spread ? specs.map((s) => s.address) : [specs.find((s) => s.id === leader)!.address];
+    return { name: "tarn", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -59,7 +64,8 @@ async function startEtcd(root: string): Promise<Target> {
   };
   try {
     const leader = await findEtcdLeader(members, 60_000);
-    return { name: "etcd", pool: new ChannelPool(leader.clientAddress, CHANNELS), path: ETCD_PUT, stop };
+    const addresses = spread ? members.map((m) => m.clientAddress) : [leader.clientAddress];
+    return { name: "etcd", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: ETCD_PUT, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -68,7 +74,8 @@ async function startEtcd(root: string): Promise<Target> {
 
 async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-raft-etcd-"));
-  console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js, ${CHANNELS} channels) to the leader;`);
+  const aim = spread ? "round-robin to all 3 members (3 channels each)" : `to the leader (${CHANNELS} channels)`;
+  console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js) ${aim};`);
   console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   try {
     // Both clusters run side by side (an idle cluster only heartbeats), and each concurrency is measured on
@@ -110,7 +117,7 @@ async function main(): Promise<void> {
       };
     });
     console.log(`load average after the run ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, client: "grpc-js unary Put, same encoding for both", results: rows }));
+    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, client: `grpc-js unary Put, same encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
   } finally {
     await stopAllProcesses();
     fs.rmSync(root, { recursive: true, force: true });

@@ -9,8 +9,8 @@
 // (the Ready contract allows it: its own log counts only through advance()), so its fsync overlaps the
 // followers'.
 //
-// Proposals on a follower are forwarded to the leader over the transport and resolve with the leader's
-// result. A proposal resolves when its entry is applied, with the state machine's result; it rejects with
+// Proposals on a follower travel to the leader as Propose messages on the Raft stream (batched like
+// everything else) and resolve when the follower applies them. A proposal resolves when its entry is applied, with the state machine's result; it rejects with
 // ProposalLostError when another entry was committed at its index (safe to retry), NotLeaderError when no
 // leader is known in time, and ProposalTimeoutError when its fate is unknown.
 import { randomBytes } from "node:crypto";
@@ -20,7 +20,7 @@ import { decodeConfChange } from "../confchange";
 import { ProposalDroppedError } from "../errors";
 import { RawNode, Status } from "../rawnode";
 import { DurableLog } from "../storage";
-import { ForwardError, GrpcTransport } from "../transport";
+import { GrpcTransport } from "../transport";
 import { ConfChange, ConfChangeType, ConfState, Entry, EntryType, Message, MessageType, NodeId, NONE, Ready, Snapshot, StateRole } from "../types";
 import { ProposalIds, unwrapCommand, wrapCommand } from "./envelope";
 import { NodeFailedError, NodeStoppedError, NotLeaderError, ProposalLostError, ProposalTimeoutError, RaftNodeError } from "./errors";
@@ -101,6 +101,8 @@ export class RaftNode {
   private confChanges: ConfChange[] = [];
   private readRequests: Uint8Array[] = [];
   private transfers: NodeId[] = [];
+  /** Enveloped proposals of this follower, for the leader. */
+  private forwards: Uint8Array[] = [];
 
   // waiters
   private readonly pending = new Map<number, ProposalWaiter>();
@@ -212,16 +214,7 @@ export class RaftNode {
     for (;;) {
       this.checkRunning();
       if (this.role === StateRole.Leader) return this.proposeHere(command);
-      const leader = this.leader;
-      if (leader !== NONE && leader !== this.opts.id) {
-        try {
-          return await this.transport.propose(leader, command, Math.max(1, deadline - Date.now()));
-        } catch (err) {
-          if (err instanceof ForwardError && err.grpcCode === grpcStatus.DEADLINE_EXCEEDED) throw new ProposalTimeoutError(`proposal forwarded to ${leader}`, this.timeoutMs);
-          if (err instanceof ForwardError) throw new NotLeaderError(err.message, leader, this.addresses.get(leader));
-          throw err;
-        }
-      }
+      if (this.leader !== NONE && this.leader !== this.opts.id) return this.proposeViaLeader(command, deadline);
       if (!(await this.waitForLeader(deadline))) throw new NotLeaderError(`no leader elected within ${this.timeoutMs} ms`);
     }
   }
@@ -366,11 +359,24 @@ export class RaftNode {
       try {
         this.raw.step(m);
       } catch (err) {
-        this.logger.warn(`dropped a ${m.type} message from ${m.from}: ${(err as Error).message}`);
+        // A proposal forwarded to a member that is no longer the leader is dropped: its sender times out.
+        const log = err instanceof ProposalDroppedError ? this.logger.debug : this.logger.warn;
+        log.call(this.logger, `dropped a ${m.type} message from ${m.from}: ${(err as Error).message}`);
       }
     }
     for (const peer of this.unreachable) this.raw.reportUnreachable(peer);
     this.unreachable.clear();
+    if (this.forwards.length > 0) {
+      if (this.role === StateRole.Leader) {
+        this.proposals.push(...this.forwards); // became the leader meanwhile: propose them here
+        this.forwards = [];
+      } else if (this.leader !== NONE) {
+        const entries = this.forwards.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
+        this.forwards = [];
+        this.transport.send([{ type: MessageType.Propose, from: this.opts.id, to: this.leader, term: 0, index: 0, logTerm: 0, entries, commit: 0, reject: false, rejectHint: 0 }]);
+        this.transport.flush();
+      } // else: no leader yet; they wait (or time out)
+    }
     const proposals = this.proposals;
     this.proposals = [];
     if (proposals.length > 0) {
@@ -581,6 +587,24 @@ export class RaftNode {
       }, this.timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.proposals.push(wrapCommand(id, command));
+      this.signal();
+    });
+  }
+
+  /**
+   * A follower's proposal: it travels to the leader on the Raft stream, batched with the others gathered in
+   * this turn, as a Propose message carrying this member's envelope; the promise settles when this member
+   * applies the entry (its own state machine gives the same result as the leader's).
+   */
+  private proposeViaLeader(command: Uint8Array, deadline: number): Promise<Uint8Array> {
+    const id = this.ids.next();
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ProposalTimeoutError(`proposal forwarded to ${this.leader || "the leader"}`, this.timeoutMs));
+      }, Math.max(1, deadline - Date.now()));
+      this.pending.set(id, { resolve, reject, timer });
+      this.forwards.push(wrapCommand(id, command));
       this.signal();
     });
   }
