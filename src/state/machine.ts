@@ -47,8 +47,8 @@ export interface StateMachineOptions {
   initialMembership: Membership;
   /** How many snapshots to keep in the store (default 10). */
   keepSnapshots?: number;
-  /** Told the last index of every applied group of commands (metrics, tests). */
-  onApplied?: (applied: Applied) => void;
+  /** Told the indexes of every group of commands applied in one batch, `first` to `last` (metrics, tests). */
+  onApplied?: (first: number, last: Applied) => void;
   log?: (message: string) => void;
 }
 
@@ -115,6 +115,7 @@ export class TarnStateMachine implements StateMachine {
       const ops: Op[] = [];
       const results: Uint8Array[] = [];
       let last: Applied | undefined;
+      let first = 0;
       for (const e of entries) {
         if (e.index <= this.applied.index) {
           // Already in the database (it was restored from a snapshot taken past this entry).
@@ -122,13 +123,14 @@ export class TarnStateMachine implements StateMachine {
           continue;
         }
         last = { index: e.index, term: e.term };
+        first ||= e.index;
         results.push(await this.applyOne(e, overlay, ops));
       }
       if (last) {
         ops.push({ type: "put", key: APPLIED_KEY, value: encodeApplied(last) });
         await this.db.batch(ops);
         this.applied = last;
-        this.opts.onApplied?.(last);
+        this.opts.onApplied?.(first, last);
       }
       return results;
     });

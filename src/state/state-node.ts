@@ -15,7 +15,7 @@ import type { ConfState } from "../../raft/types";
 import { deriveClusterKeys } from "../auth";
 import type { ObjectStore } from "../block";
 import { invalidArgument } from "../errors";
-import type { Membership } from "./keyspace";
+import type { Applied, Membership } from "./keyspace";
 import { RestoreRecord, TarnStateMachine } from "./machine";
 import { fromRaftError } from "./raft-errors";
 import { ReplicatedKv } from "./replicated-kv";
@@ -50,6 +50,8 @@ export interface StateNodeOptions {
   /** How long a write or linearizable read waits for a leader and its apply (default 10 s). */
   timeoutMs?: number;
   logger?: Logger;
+  /** Told the index range of every group of commands applied to the database in one batch (metrics, tests). */
+  onApplied?: (first: number, last: Applied) => void;
 }
 
 export type MemberRole = "voter" | "learner";
@@ -99,6 +101,7 @@ export class StateNode {
       store: opts.snapshotStore,
       initialMembership,
       keepSnapshots: opts.keepSnapshots,
+      onApplied: opts.onApplied,
       log: (m) => logger.info(m, { id: opts.id }),
     });
     let raft: RaftNode;

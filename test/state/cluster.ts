@@ -41,6 +41,8 @@ export interface ClusterOptions {
   store?: ObjectStore;
   snapshotEntries?: number;
   extra?: Partial<StateNodeOptions>;
+  /** Every group of commands applied by member `id`, first to last index. */
+  onApplied?: (id: string, first: number, last: number) => void;
 }
 
 export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
@@ -64,6 +66,7 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
       electionTicks: 10,
       timeoutMs: 10_000,
       logger,
+      onApplied: opts.onApplied && ((first, last) => opts.onApplied!(id, first, last.index)),
       ...opts.extra,
     });
     nodes.set(id, node);
