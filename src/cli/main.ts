@@ -2,7 +2,15 @@
 // this file owns only the global options and the one place where failures become a line on stderr.
 import { Command, CommanderError } from "commander";
 import { TarnError } from "../errors";
+import { registerBranchCommands } from "./commands/branch";
+import { registerClusterCommands } from "./commands/cluster";
+import { registerCommitCommands } from "./commands/commit";
 import { registerDebugCommands } from "./commands/debug";
+import { registerFsCommands } from "./commands/fs";
+import { registerMergeCommands } from "./commands/merge";
+import { registerRepoCommands } from "./commands/repo";
+import { registerServerCommands } from "./commands/server";
+import { registerTagCommands } from "./commands/tag";
 import { makeOutput, Output } from "./output";
 
 import * as fs from "node:fs";
@@ -27,7 +35,26 @@ export function buildProgram(): Command {
     .option("-o, --output <format>", "output format: text or json", "text")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerServerCommands(program);
+  registerRepoCommands(program);
+  registerBranchCommands(program);
+  registerTagCommands(program);
+  registerFsCommands(program);
+  registerCommitCommands(program);
+  registerMergeCommands(program);
+  registerClusterCommands(program);
   registerDebugCommands(program);
+  program.addHelpText(
+    "after",
+    `
+Quick start:
+  tarn run &                                                # prints admin keys, writes ~/.tarn/config.yaml
+  tarn repo create tarn://my-data
+  tarn fs upload ./data tarn://my-data/main/ --recursive
+  tarn commit tarn://my-data/main -m "first data"
+
+Clients read TARN_ENDPOINT, TARN_ACCESS_KEY_ID, TARN_SECRET_ACCESS_KEY or ~/.tarn/config.yaml.`,
+  );
   return program;
 }
 

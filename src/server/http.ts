@@ -1,0 +1,71 @@
+// The HTTP port of a server process: /healthz and /metrics answered here, everything else by the S3 gateway
+// when one is mounted (404 otherwise).
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Registry } from "prom-client";
+import { createGatewayServer, credentialResolver, type CredentialLookup } from "../gateway";
+import { TarnClient } from "../client";
+import { metricsHandler, type Logger } from "../metadata";
+
+export interface HttpPortOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  /** "ok" or the reason the process is not healthy (e.g. no leader). */
+  health: () => string;
+  /** Mount the S3 gateway, calling the metadata service at these members as each caller. */
+  gateway?: { endpoints: string[]; lookup: CredentialLookup; domains?: string[] };
+  logger: Logger;
+}
+
+export interface HttpPort {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpPort(opts: HttpPortOptions): Promise<HttpPort> {
+  const metrics = metricsHandler(opts.registry);
+  const before = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      const health = opts.health();
+      res.writeHead(health === "ok" ? 200 : 503, { "content-type": "text/plain" }).end(`${health}\n`);
+      return true;
+    }
+    if (pathname === "/metrics" && req.method === "GET") {
+      void metrics(req, res);
+      return true;
+    }
+    return false;
+  };
+  let server: http.Server;
+  let gatewayClient: TarnClient | undefined;
+  if (opts.gateway) {
+    // Each caller gets a client with its own keys (the gateway's per-user cache); this one is never used.
+    gatewayClient = new TarnClient({ endpoints: opts.gateway.endpoints, accessKeyId: "unused", secretAccessKey: "unused" });
+    server = createGatewayServer({
+      client: gatewayClient,
+      endpoints: opts.gateway.endpoints,
+      credentials: credentialResolver(opts.gateway.lookup),
+      domains: opts.gateway.domains,
+      before,
+      onError: (err, where) => opts.logger.error("gateway request failed", { ...where, error: err.message }),
+    });
+  } else {
+    server = http.createServer((req, res) => {
+      if (!before(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("not found: this port serves /healthz and /metrics\n");
+    });
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      gatewayClient?.close();
+    },
+  };
+}
