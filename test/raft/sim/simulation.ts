@@ -214,6 +214,7 @@ export class Simulation {
 
   private step(): void {
     if (!this.quiet) this.injectFaults();
+    this.retireRemoved();
     for (const n of this.nodes.values()) {
       if (!n.up && !n.retired && !this.quiet && this.now >= n.downUntil) n.start();
     }
@@ -288,7 +289,6 @@ export class Simulation {
         leader.rn!.transferLeader(to);
       }
     }
-    this.retireRemoved();
   }
 
   private partition(ids: NodeId[]): void {
@@ -378,12 +378,21 @@ export class Simulation {
     }
   }
 
-  /** Shuts down nodes the leader's applied configuration has dropped (ids are never reused). */
+  /**
+   * Shuts down nodes that the most advanced member's applied configuration has dropped (ids are never
+   * reused), as a real deployment stops a removed member and its peers' transports refuse it. A removed node
+   * that never learns of its removal would otherwise disrupt elections forever without pre-vote.
+   */
   private retireRemoved(): void {
     if (this.now % 25 !== 0) return;
-    const leader = this.currentLeader();
-    if (!leader) return;
-    const cs = leader.confState;
+    let newest: SimNode | undefined;
+    // The configuration at the highest applied index anywhere (a committed one, so the truth at that index).
+    for (const n of this.nodes.values()) {
+      if (n.retired || n.confState.voters.length === 0) continue;
+      if (!newest || n.appliedIndex > newest.appliedIndex) newest = n;
+    }
+    if (!newest) return;
+    const cs = newest.confState;
     const inConfig = new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext]);
     for (const id of inConfig) this.everMember.add(id);
     for (const n of this.nodes.values()) {
