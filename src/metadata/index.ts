@@ -1,8 +1,10 @@
 // The metadata service's public face: the gRPC server, its cluster view, its stores, metrics and logs.
-export { MetadataServer, DEFAULT_MAX_MESSAGE_BYTES } from "./server";
+export { MetadataServer, DEFAULT_MAX_MESSAGE_BYTES, createGrpcServer } from "./server";
 export type { MetadataServerOptions } from "./server";
 export { LocalClusterView } from "./cluster";
 export type { ClusterView, ClusterStatusInfo, MemberInfo, MemberRole } from "./cluster";
+export { StateClusterView } from "./state-cluster";
+export type { RaftMemberLike, StateClusterViewOptions } from "./state-cluster";
 export { KvCredentialStore } from "./credential-store";
 export { Storage } from "./storage";
 export type { StorageOptions } from "./storage";

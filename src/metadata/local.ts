@@ -1,6 +1,7 @@
 // Wiring for one metadata member over a key-value store: graveler, the KV-backed credential store, auth,
 // stores and the gRPC server. `tarn run` and tests use it with a classic-level KV and LocalClusterView; a
 // Raft member passes its replicated KV and its own ClusterView.
+import type * as grpc from "@grpc/grpc-js";
 import * as path from "node:path";
 import { AuthManager, deriveClusterKeys, NewAccessKey } from "../auth";
 import { openObjectStore, ObjectStoreConfig } from "../block";
@@ -25,6 +26,10 @@ export interface LocalServiceOptions {
   logger?: Logger;
   maxMessageBytes?: number;
   presignExpirySeconds?: number;
+  /** Serve on this server (createGrpcServer), shared with a Raft member's peer API. */
+  grpcServer?: grpc.Server;
+  /** Create the admin user when the store has no users (default true; one member of a new cluster does it). */
+  bootstrap?: boolean;
 }
 
 export interface LocalService {
@@ -43,7 +48,7 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
   const storage = new Storage({ openStore: (ns) => openObjectStore(ns, storeConfig), config: storeConfig, presignExpirySeconds: options.presignExpirySeconds });
   const graveler = new Graveler({ kv, committed: { cacheDir: path.join(options.dataDir, "cache"), openStore: (ns) => storage.store(ns) } });
   const auth = new AuthManager({ store: new KvCredentialStore(kv), credentialKey: deriveClusterKeys(options.clusterSecret).credentialKey });
-  const admin = await auth.bootstrapAdmin(options.admin);
+  const admin = options.bootstrap === false ? undefined : await auth.bootstrapAdmin(options.admin);
   const server = new MetadataServer({
     graveler,
     kv,
@@ -52,6 +57,7 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
     storage,
     logger: options.logger,
     maxMessageBytes: options.maxMessageBytes,
+    grpcServer: options.grpcServer,
   });
   return {
     server,
@@ -61,7 +67,9 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
     admin,
     async close() {
       await server.close();
-      await graveler.close(); // closes the KV too
+      // A KV passed in belongs to the caller (a Raft member stops it); one opened here closes with graveler.
+      if (options.kv) graveler.committed.close();
+      else await graveler.close();
       await storage.close();
     },
   };

@@ -36,6 +36,16 @@ export interface MetadataServerOptions {
   logger?: Logger;
   metrics?: ServiceMetrics;
   maxMessageBytes?: number;
+  /**
+   * Add the services to this server (made with `createGrpcServer`) instead of a new one: a Raft member serves
+   * its peer API on the same port.
+   */
+  grpcServer?: grpc.Server;
+}
+
+/** A grpc-js server with the message size limits the metadata service expects. */
+export function createGrpcServer(maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES): grpc.Server {
+  return new grpc.Server({ "grpc.max_receive_message_length": maxMessageBytes, "grpc.max_send_message_length": maxMessageBytes });
 }
 
 const identity = (b: Buffer) => b;
@@ -68,10 +78,7 @@ export class MetadataServer {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.handlers = serviceHandlers(options);
     this.forwarder = new LeaderForwarder(options.cluster.selfId, this.maxMessageBytes);
-    this.server = new grpc.Server({
-      "grpc.max_receive_message_length": this.maxMessageBytes,
-      "grpc.max_send_message_length": this.maxMessageBytes,
-    });
+    this.server = options.grpcServer ?? createGrpcServer(this.maxMessageBytes);
     const byService = new Map<string, Record<string, grpc.MethodDefinition<Buffer, Buffer>>>();
     const impls = new Map<string, grpc.UntypedServiceImplementation>();
     for (const m of apiMethods().values()) {

@@ -1,0 +1,99 @@
+// The service over the real replicated state: three Raft members (src/state StateNode) in this process, each
+// serving the metadata API and the peer API on one gRPC port. A client that knows only a follower is
+// forwarded to the leader, learns its address, and reads its writes from any member's state after a
+// leadership transfer.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { openObjectStore, ObjectStore } from "../../src/block";
+import { TarnClient } from "../../src/client";
+import { createGrpcServer, LocalService, openLocalService, silentLogger, StateClusterView } from "../../src/metadata";
+import { StateNode } from "../../src/state";
+import { freePort } from "../support/ports";
+import { collect, CLUSTER_SECRET } from "./support";
+
+interface Member {
+  id: string;
+  address: string;
+  node: StateNode;
+  svc: LocalService;
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("metadata service over a three-member Raft group", () => {
+  let dir: string;
+  let snapshots: ObjectStore;
+  const members: Member[] = [];
+  const clients: TarnClient[] = [];
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-metadata-raft-"));
+    snapshots = openObjectStore(`local://${path.join(dir, "snapshots")}`);
+    const ids = ["n1", "n2", "n3"];
+    const addresses = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, `127.0.0.1:${await freePort()}`] as const)));
+    for (const id of ids) {
+      const grpcServer = createGrpcServer();
+      const node = await StateNode.start({ id, dataDir: path.join(dir, id, "state"), members: addresses, clusterSecret: CLUSTER_SECRET, snapshotStore: snapshots, server: grpcServer, tickMs: 50, logger: silentLogger });
+      const svc = await openLocalService({
+        dataDir: path.join(dir, id, "metadata"),
+        clusterSecret: CLUSTER_SECRET,
+        kv: node.kv,
+        cluster: new StateClusterView(node),
+        grpcServer,
+        bootstrap: false,
+        logger: silentLogger,
+      });
+      await svc.server.listen(addresses[id]);
+      members.push({ id, address: addresses[id], node, svc });
+    }
+    await waitFor("a leader", () => members.find((m) => m.node.isLeader()));
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    for (const m of members) {
+      await m.svc.close();
+      await m.node.stop();
+    }
+    await snapshots?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("forwards from a follower to the leader, and keeps serving after a leadership transfer", async () => {
+    const leader = members.find((m) => m.node.isLeader())!;
+    const admin = (await leader.svc.auth.bootstrapAdmin())!;
+    const follower = members.find((m) => m !== leader)!;
+    const client = new TarnClient({ endpoints: [follower.address], ...admin, retry: { attempts: 30, baseMs: 20, maxMs: 300 } });
+    clients.push(client);
+
+    const status = await client.getClusterStatus();
+    assert.equal(status.leaderId, leader.id);
+    assert.equal(status.members.length, 3);
+    assert.equal(client.leader, leader.address, "x-tarn-leader came back from the follower");
+
+    await client.createRepository({ name: "replicated", storageNamespace: `local://${path.join(dir, "lake")}` });
+    await client.upload("replicated", "main", "a.txt", Buffer.from("alpha"));
+    await client.commit({ repository: "replicated", branch: "main", message: "a" });
+
+    const target = members.find((m) => m !== leader && m !== follower)!;
+    await client.transferLeader({ targetId: target.id });
+    await waitFor("the new leader", () => (target.node.isLeader() ? true : undefined));
+    // The client's cached leader now forwards (or refuses) and names the new one; the caller sees no error.
+    await client.upload("replicated", "main", "b.txt", Buffer.from("beta"));
+    assert.equal((await client.downloadBuffer("replicated", "main", "a.txt")).toString(), "alpha");
+    assert.deepEqual((await collect(client.objects({ repository: "replicated", ref: "main" }))).map((o) => o.path), ["a.txt", "b.txt"]);
+    await waitFor("the client to follow the new leader", () => (client.leader === target.address ? true : undefined));
+    await client.getRepository({ repository: "replicated" });
+    assert.equal(client.leader, target.address);
+  });
+});
