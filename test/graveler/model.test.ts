@@ -14,6 +14,7 @@ type Op =
   | { op: "write"; b: number; p: number; v: number }
   | { op: "delete"; b: number; p: number }
   | { op: "commit"; b: number }
+  | { op: "work"; b: number; writes: { p: number; v: number }[] }
   | { op: "branch"; b: number }
   | { op: "merge"; b: number; to: number; strategy: Strategy; clean: boolean }
   | { op: "revert"; b: number; back: number; clean: boolean }
@@ -24,6 +25,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant("write" as const), b: fc.nat(5), p: fc.nat(PATHS.length - 1), v: fc.integer({ min: 1, max: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("delete" as const), b: fc.nat(5), p: fc.nat(PATHS.length - 1) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("commit" as const), b: fc.nat(5) }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant("work" as const), b: fc.nat(5), writes: fc.array(fc.record({ p: fc.nat(PATHS.length - 1), v: fc.integer({ min: 1, max: 4 }) }), { minLength: 1, maxLength: 4 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("branch" as const), b: fc.nat(5) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("merge" as const), b: fc.nat(5), to: fc.nat(5), strategy: fc.constantFrom<Strategy>("none", "source-wins", "dest-wins"), clean: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("revert" as const), b: fc.nat(5), back: fc.nat(1), clean: fc.boolean() }) },
@@ -72,7 +74,15 @@ describe("graveler agrees with a model (property-based)", function () {
                   mb.staged.set(PATHS[o.p], null);
                 } else await expectFailure(g.deleteObject("repo", b, PATHS[o.p]), "NOT_FOUND");
                 break;
+              case "work":
               case "commit": {
+                if (o.op === "work") {
+                  // a burst of writes, then the commit below
+                  for (const w of o.writes) {
+                    await g.setObject("repo", b, PATHS[w.p], valueEntry(w.v));
+                    mb.staged.set(PATHS[w.p], w.v);
+                  }
+                }
                 const next = model.view(b);
                 if (mb.staged.size === 0 || Model.sameTree(next, model.commits.get(mb.head)!.tree)) {
                   await expectFailure(g.commit("repo", b, { message: "c" }), "FAILED_PRECONDITION");

@@ -12,6 +12,7 @@ import { CommittedCursor } from "./cursor";
 import { Difference, DiffIterator } from "./diff";
 import { ArrayIterator, ValueIterator } from "./iterator";
 import { mergeChanges, MergeStrategy } from "./merge";
+import { substituteUnchangedRegions } from "./merge-ranges";
 import { readMetaRange, writeMetaRange } from "./metarange";
 import { MetaRangeIterator, sharedRanges } from "./metarange-iterator";
 import { rangeHolds, rangeIndexFor, RangeRecord } from "./records";
@@ -117,8 +118,11 @@ export class CommittedManager {
 
   /** Applies sorted changes (in chunks) to a tree; writes only the ranges the changes land in. */
   async apply(repo: Repo, base: MetaRangeId, chunks: AsyncIterable<Change[]> | Iterable<Change[]>): Promise<ApplyResult> {
+    return this.applyToRecords(repo, await this.metaRange(repo, base), chunks);
+  }
+
+  private async applyToRecords(repo: Repo, records: readonly RangeRecord[], chunks: AsyncIterable<Change[]> | Iterable<Change[]>): Promise<ApplyResult> {
     const store = this.store(repo);
-    const records = await this.metaRange(repo, base);
     const writer = new RangeWriter(store, this.shape);
     const applier = new Applier(store, records, writer);
     try {
@@ -192,8 +196,10 @@ export class CommittedManager {
     if (source === base || source === dest) return { metaRangeId: dest, effective: 0, rangesWritten: [] };
     if (dest === base) return { metaRangeId: source, effective: 0, rangesWritten: [] };
     const store = this.store(repo);
-    const changes = await this.diff(repo, base, source);
-    const destRecords = await this.metaRange(repo, dest);
+    const [baseRecords, sourceRecords] = [await this.metaRange(repo, base), await this.metaRange(repo, source)];
+    const fast = substituteUnchangedRegions(baseRecords, sourceRecords, await this.metaRange(repo, dest));
+    const destRecords = fast.dest;
+    const changes = await this.diffRecords(repo, baseRecords, sourceRecords, fast.handled);
     const touched = new Set<string>();
     let i = 0;
     for (const d of changes) {
@@ -207,7 +213,20 @@ export class CommittedManager {
       const more = merged.conflicts.length > 20 ? ` and ${merged.conflicts.length - 20} more` : "";
       throw failedPrecondition(`merge conflict in repository ${repo.name}: ${merged.conflicts.length} path(s) changed on both sides: ${shown.join(", ")}${more}`);
     }
-    return this.apply(repo, dest, [merged.changes]);
+    return this.applyToRecords(repo, destRecords, [merged.changes]);
+  }
+
+  /** Every difference between two lists of ranges, leaving out shared ranges and those in `skip`. */
+  private async diffRecords(repo: Repo, a: RangeRecord[], b: RangeRecord[], skip: ReadonlySet<string>): Promise<Difference[]> {
+    const [l, r] = await this.diffIterators(repo, a.filter((x) => !skip.has(x.id)), b.filter((x) => !skip.has(x.id)));
+    const it = new DiffIterator(l, r);
+    const out: Difference[] = [];
+    try {
+      while (it.next()) out.push(it.value());
+    } finally {
+      it.close();
+    }
+    return out;
   }
 
   /** The values of `keys` (sorted) in a tree, for callers that compare staged entries with committed ones. */
