@@ -167,3 +167,42 @@ describe("raft RawNode snapshot while applying", () => {
     assert.deepEqual(three.rn.status().confState.learners, ["4"]);
   });
 });
+
+describe("raft RawNode flow control", () => {
+  it("drops proposals once the uncommitted log exceeds maxUncommittedEntriesSize, and accepts again after commit", () => {
+    const storage = new MemoryStorage({ confState: confState(["1", "2", "3"]) });
+    const rn = new RawNode(config("1", storage, { maxUncommittedEntriesSize: 100 }));
+    rn.campaign();
+    // Win the election by hand: votes from 2 and 3.
+    let rd = rn.ready();
+    storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+    rn.advance(rd);
+    const term = rn.status().term;
+    const vote = (from: string) =>
+      rn.step({ type: "PreVoteResp", from, to: "1", term: term + 1, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0 } as never);
+    vote("2");
+    rd = rn.ready();
+    storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+    rn.advance(rd);
+    const t = rn.status().term;
+    rn.step({ type: "VoteResp", from: "2", to: "1", term: t, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0 } as never);
+    assert.equal(rn.status().role, StateRole.Leader);
+    const payload = new Uint8Array(40);
+    rn.propose(payload);
+    rn.propose(payload);
+    assert.throws(() => rn.propose(payload), (err: unknown) => err instanceof ProposalDroppedError && /uncommitted log is full/.test((err as Error).message));
+    // Persist, let 2 acknowledge everything, apply: the uncommitted budget is free again.
+    rd = rn.ready();
+    storage.append(rd.entries);
+    rn.advance(rd);
+    const last = rn.status().lastIndex;
+    rn.step({ type: "AppResp", from: "2", to: "1", term: t, index: last, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0 } as never);
+    rd = rn.ready();
+    assert.equal(rd.committedEntries[rd.committedEntries.length - 1].index, last);
+    rn.advance(rd);
+    rn.propose(payload);
+    assert.equal(rn.status().lastIndex, last + 1);
+  });
+});
