@@ -116,8 +116,18 @@ export class MetadataServer {
     return this.boundAddress;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  /**
+   * Stops taking calls and lets running ones finish for up to `graceMs`, then cuts what is left (long-lived
+   * streams, such as a Raft member's peer streams on a shared server, would otherwise hold it open).
+   */
+  async close(graceMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.server.tryShutdown(() => resolve())),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
+    this.server.forceShutdown();
     this.forwarder.close();
   }
 

@@ -61,10 +61,9 @@ describe("metadata service over a three-member Raft group", () => {
 
   after(async () => {
     for (const c of clients) c.close();
-    for (const m of members) {
-      await m.svc.close();
-      await m.node.stop();
-    }
+    // Raft first (it ends its peer streams on the shared servers), then the services.
+    for (const m of members) await m.node.stop();
+    for (const m of members) await m.svc.close();
     await snapshots?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
