@@ -120,4 +120,28 @@ describe("state: replicated apply across three members", function () {
       assert.equal(node.raft.failedWith(), undefined);
     }
   });
+
+  it("reports status, and answers UNAVAILABLE 'no leader yet' without a quorum while local reads still work", async () => {
+    c = await startCluster({ size: 3, extra: { timeoutMs: 1500 } });
+    const cluster = c;
+    const leader = cluster.leader();
+    await leader.kv.write({ mutations: [{ op: "put", key: b("k"), value: b("v") }] });
+    const st = leader.status();
+    assert.equal(st.role, "leader");
+    assert.equal(st.leader, leader.id);
+    assert.equal(st.leaderAddress, cluster.addresses[leader.id]);
+    assert.ok(st.term >= 1 && st.applied >= 1 && st.commit >= st.applied);
+    assert.deepEqual(st.members.map((m) => `${m.id}:${m.role}:${m.address}`), Object.entries(cluster.addresses).map(([id, a]) => `${id}:voter:${a}`));
+
+    const lone = cluster.followers()[0];
+    await until("the lone member applied the write", () => lone.status().applied === st.applied);
+    for (const other of [...cluster.nodes.values()].filter((n) => n !== lone)) await cluster.stopNode(other.id);
+    await until("the lone member has no leader", () => lone.status().leader === undefined);
+    const write = await lone.kv.write({ mutations: [{ op: "put", key: b("k"), value: b("lost") }] }).then(() => undefined, (e: unknown) => e);
+    assert.ok(hasCode(write, "UNAVAILABLE"), `UNAVAILABLE, got ${String(write)}`);
+    assert.match((write as Error).message, /no leader yet/);
+    const read = await lone.kv.get(b("k")).then(() => undefined, (e: unknown) => e);
+    assert.ok(hasCode(read, "UNAVAILABLE"), `UNAVAILABLE, got ${String(read)}`);
+    assert.equal((await lone.kv.localReads().get(b("k")))?.value.toString(), "v");
+  });
 });

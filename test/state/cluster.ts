@@ -30,7 +30,8 @@ export interface TestCluster {
   leader(): StateNode;
   followers(): StateNode[];
   dataDir(id: string): string;
-  start(id: string): Promise<StateNode>;
+  /** Starts member `id` (`join`: as a new member the leader adds); its address must be in `addresses`. */
+  start(id: string, join?: boolean): Promise<StateNode>;
   stopNode(id: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -39,6 +40,8 @@ export interface ClusterOptions {
   size: number;
   /** Default: a local store in the cluster's temp dir. */
   store?: ObjectStore;
+  /** Each member its own local store (no shared snapshot store: restores fall back to the leader). */
+  storePerMember?: boolean;
   snapshotEntries?: number;
   extra?: Partial<StateNodeOptions>;
   /** Every group of commands applied by member `id`, first to last index. */
@@ -52,14 +55,21 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
   for (let i = 1; i <= opts.size; i++) addresses[`n${i}`] = `127.0.0.1:${await freePort()}`;
   const nodes = new Map<string, StateNode>();
   const dataDir = (id: string) => path.join(root, id);
-  const start = async (id: string) => {
+  const ownStores = new Map<string, ObjectStore>();
+  const storeOf = (id: string) => {
+    if (!opts.storePerMember) return store;
+    if (!ownStores.has(id)) ownStores.set(id, openObjectStore(`local://${path.join(root, `store-${id}`)}`));
+    return ownStores.get(id)!;
+  };
+  const start = async (id: string, join = false) => {
     const node = await StateNode.start({
+      join,
       id,
       dataDir: dataDir(id),
       members: addresses,
       clusterSecret: "state-test-secret",
       clusterName: "state-test",
-      snapshotStore: store,
+      snapshotStore: storeOf(id),
       snapshotEntries: opts.snapshotEntries ?? 10_000,
       listen: addresses[id],
       tickMs: 20,
@@ -93,11 +103,12 @@ export async function startCluster(opts: ClusterOptions): Promise<TestCluster> {
       await Promise.all([...nodes.values()].map((n) => n.stop()));
       nodes.clear();
       if (!opts.store) await store.close();
+      for (const own of ownStores.values()) await own.close();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
   try {
-    await Promise.all(Object.keys(addresses).map(start));
+    await Promise.all(Object.keys(addresses).map((id) => start(id)));
     await untilLeader(cluster);
   } catch (err) {
     await cluster.stop();

@@ -10,6 +10,7 @@ import { parseSnapshotKey, SnapshotStore, StateNode } from "../../src/state";
 import { sstDump } from "../support/tools";
 import { b, startCluster, TestCluster, until } from "./cluster";
 import { snapshotStore, StoreKind } from "./stores";
+import { freePort } from "../support/ports";
 
 async function writeKeys(node: StateNode, from: number, to: number): Promise<void> {
   const writes = [];
@@ -80,4 +81,39 @@ describe("state snapshots and restore", function () {
       assert.ok((await new SnapshotStore(store, 10).list()).length <= 10);
     });
   }
+
+  it("restores from the leader's stream when members do not share a snapshot store", async () => {
+    const c = (cluster = await startCluster({ size: 3, storePerMember: true, snapshotEntries: 25 }));
+    const leader = c.leader();
+    await writeKeys(leader, 0, 80);
+    const victim = c.followers()[0].id;
+    await c.stopNode(victim);
+    fs.rmSync(c.dataDir(victim), { recursive: true, force: true });
+    await writeKeys(leader, 80, 120);
+    const back = await c.start(victim);
+    await until("the wiped member restored", () => back.status().lastRestore !== undefined);
+    assert.equal(back.status().lastRestore!.source, "leader");
+    const expected = await contents(leader);
+    assert.equal(expected.length, 120);
+    assert.deepEqual(await contents(back), expected);
+  });
+
+  it("brings a new member in from the newest snapshot, as a learner then a voter", async () => {
+    const c = (cluster = await startCluster({ size: 3, snapshotEntries: 25 }));
+    const leader = c.leader();
+    await writeKeys(leader, 0, 80);
+    await until("the leader snapshotted", () => leader.status().lastSnapshot !== undefined);
+    c.addresses.n4 = `127.0.0.1:${await freePort()}`;
+    const joiner = await c.start("n4", true);
+    await leader.addLearner("n4", c.addresses.n4);
+    await until("the new member restored", () => joiner.status().lastRestore !== undefined);
+    assert.equal(joiner.status().lastRestore!.source, "store");
+    await leader.addVoter("n4", c.addresses.n4);
+    await joiner.kv.write({ mutations: [{ op: "put", key: b("from-n4"), value: b("yes") }] });
+    const status = leader.status();
+    assert.deepEqual(status.members.map((m) => `${m.id}:${m.role}:${m.address}`).sort(), Object.entries(c.addresses).map(([id, a]) => `${id}:voter:${a}`).sort());
+    const expected = await contents(leader);
+    assert.equal(expected.length, 81);
+    assert.deepEqual(await contents(joiner), expected);
+  });
 });
