@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const admin = svc.admin!;
   const client = new TarnClient({ endpoints: [`127.0.0.1:${port}`], ...admin });
   await client.createRepository({ name: "bench", storageNamespace: `s3://${s3.bucket}/tarn-bench` });
-  const server = createGatewayServer({ client, credentials: credentialResolver((id) => svc.auth.secretOf(id)) });
+  const server = createGatewayServer({ client, credentials: credentialResolver((id) => svc.auth.secretOf(id)), readCacheMs: Number(process.env.BENCH_GATEWAY_READ_CACHE_MS ?? 0) });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const gw = (server.address() as AddressInfo).port;
   process.stdout.write(JSON.stringify({ endpoint: `http://127.0.0.1:${gw}`, accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey }) + "\n");

@@ -38,13 +38,19 @@ const hmac = (key: Uint8Array | string, data: string) => createHmac("sha256", ke
 
 /** AWS's URI encoding: every byte but A-Z a-z 0-9 - . _ ~ as %XY (upper case); '/' kept when asked. */
 export function awsUriEncode(value: string, keepSlash: boolean): string {
-  let out = "";
-  for (const byte of Buffer.from(value, "utf8")) {
-    const c = String.fromCharCode(byte);
-    if (/[A-Za-z0-9\-._~]/.test(c) || (keepSlash && c === "/")) out += c;
-    else out += "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+  let encoded: string;
+  try {
+    // encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) alone; AWS encodes ! * ' ( ) too.
+    encoded = encodeURIComponent(value).replace(/[!'()*]/g, (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase());
+  } catch {
+    // A lone surrogate: encode the UTF-8 bytes Node would send for it, one by one.
+    encoded = "";
+    for (const byte of Buffer.from(value, "utf8")) {
+      const c = String.fromCharCode(byte);
+      encoded += /[A-Za-z0-9\-._~]/.test(c) ? c : "%" + byte.toString(16).toUpperCase().padStart(2, "0");
+    }
   }
-  return out;
+  return keepSlash ? encoded.replace(/%2F/g, "/") : encoded;
 }
 
 /** Decodes %XY escapes without throwing on malformed ones (they are kept as written). */

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TarnClient } from "../client";
 import type { Authenticated } from "./authenticate";
 import type { Target } from "./address";
+import type { ReadCache } from "./read-cache";
 import { S3_NS, xmlDocument } from "./xml";
 
 export interface Context {
@@ -16,6 +17,8 @@ export interface Context {
   auth: Authenticated;
   client: TarnClient;
   requestId: string;
+  /** Present when the gateway was configured with a read cache. */
+  reads?: ReadCache;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

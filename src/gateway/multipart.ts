@@ -2,7 +2,8 @@
 // upload is a directory in the store's reserved area (.tarn-local/gateway-uploads/<upload id>/) holding the
 // upload's description and one file per part with its ETag beside it. Any gateway in front of the same
 // store can continue, list, complete or abort it. Complete joins the parts into a fresh data address (a
-// stream, part after part), stages it, and drops the directory.
+// stream, part after part), stages it, and drops the directory. Other stores use their own multipart
+// uploads through presigned part URLs (multipart-remote.ts).
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -17,6 +18,7 @@ import { copySource, objectRef, stage, userMetadata, type ObjectRef } from "./ob
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
 import { readFromStore, writeFile } from "./store-io";
+import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, putRemotePart } from "./multipart-remote";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 const UPLOADS = path.join(".tarn-local", "gateway-uploads");
@@ -84,6 +86,7 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 export async function createUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const prepared = await prepare(ctx, o);
+  if (!prepared.direct?.local) return createRemote(ctx, o);
   const uploadId = randomBytes(16).toString("hex");
   const dir = uploadDir(storeRoot(prepared), uploadId);
   await fsp.mkdir(dir, { recursive: true });
@@ -116,6 +119,11 @@ export async function uploadPart(ctx: Context): Promise<void> {
   const n = partNumberOf(ctx);
   const length = declaredLength(ctx);
   const body = verifiedBody(ctx, length);
+  const id = ctx.query.get("uploadId") ?? "";
+  if (isRemoteUploadId(id)) {
+    const etag = await putRemotePart(ctx, o, decodeUploadId(id), n, body, length);
+    return sendEmpty(ctx, 200, { etag: quoteEtag(etag) });
+  }
   let dir: string;
   try {
     ({ dir } = await loadUpload(ctx, o));
@@ -131,7 +139,8 @@ export async function uploadPartCopy(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const n = partNumberOf(ctx);
   const src = copySource(ctx);
-  const { dir } = await loadUpload(ctx, o);
+  const id = ctx.query.get("uploadId") ?? "";
+  const dir = isRemoteUploadId(id) ? undefined : (await loadUpload(ctx, o)).dir;
   let got: M.GetObjectResponse;
   try {
     got = await ctx.client.getObject(src);
@@ -147,6 +156,10 @@ export async function uploadPartCopy(ctx: Context): Promise<void> {
   const source = await readFromStore(got, range, `copy source ${src.key} in ${src.repository}`);
   source.on("error", (err) => verifier.destroy(err));
   source.pipe(verifier);
+  if (dir === undefined) {
+    const etag = await putRemotePart(ctx, o, decodeUploadId(id), n, verifier, length);
+    return sendXml(ctx, 200, root("CopyPartResult", [xmlElement("LastModified", isoDate(Math.floor(Date.now() / 1000))), xmlElement("ETag", quoteEtag(etag))]));
+  }
   const part = await savePart(dir, n, verifier);
   sendXml(ctx, 200, root("CopyPartResult", [xmlElement("LastModified", isoDate(part.lastModified)), xmlElement("ETag", quoteEtag(part.etag))]));
 }
@@ -158,7 +171,9 @@ async function listPartInfos(dir: string): Promise<PartInfo[]> {
 
 export async function completeUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
-  const { dir, info } = await loadUpload(ctx, o);
+  const id = ctx.query.get("uploadId") ?? "";
+  const remote = isRemoteUploadId(id) ? decodeUploadId(id) : undefined;
+  const local = remote ? undefined : await loadUpload(ctx, o);
   const doc = parseXml((await smallBody(ctx)).toString("utf8"), "CompleteMultipartUpload");
   if (doc.name !== "CompleteMultipartUpload") throw s3.malformedXml(`CompleteMultipartUpload expects a <CompleteMultipartUpload> root element, not <${doc.name}>`);
   const asked = childrenNamed(doc, "Part").map((p) => {
@@ -168,6 +183,8 @@ export async function completeUpload(ctx: Context): Promise<void> {
     return { num, etag };
   });
   if (asked.length === 0) throw s3.malformedXml("CompleteMultipartUpload lists no parts");
+  if (remote) return completeRemote(ctx, o, remote, asked);
+  const { dir, info } = local!;
   const stored = new Map((await listPartInfos(dir)).map((p) => [p.partNumber, p]));
   const parts: PartInfo[] = [];
   for (let i = 0; i < asked.length; i++) {
@@ -205,6 +222,8 @@ export async function completeUpload(ctx: Context): Promise<void> {
 
 export async function abortUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
+  const id = ctx.query.get("uploadId") ?? "";
+  if (isRemoteUploadId(id)) return abortRemote(ctx, o, decodeUploadId(id));
   const { dir } = await loadUpload(ctx, o);
   await fsp.rm(dir, { recursive: true, force: true });
   sendEmpty(ctx, 204);
@@ -212,6 +231,7 @@ export async function abortUpload(ctx: Context): Promise<void> {
 
 export async function listParts(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
+  if (isRemoteUploadId(ctx.query.get("uploadId") ?? "")) throw s3.notImplemented("listing the parts of an upload on an S3 store is not implemented by the gateway (it reaches the store only through presigned URLs)");
   const { dir, info } = await loadUpload(ctx, o);
   const marker = Number(ctx.query.get("part-number-marker") ?? "0") || 0;
   const max = Math.min(Number(ctx.query.get("max-parts") ?? "1000") || 1000, 1000);

@@ -58,7 +58,9 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   const o = objectRef(ctx);
   let got: M.GetObjectResponse;
   try {
-    got = headOnly ? { stats: await ctx.client.statObject(o), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await ctx.client.getObject(o);
+    const load = () => ctx.client.getObject({ repository: o.repository, ref: o.ref, path: o.path });
+    if (ctx.reads) got = await ctx.reads.get(ctx.auth.caller.accessKeyId, o.repository, o.ref, o.path, load);
+    else got = headOnly ? { stats: await ctx.client.statObject(o), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
   } catch (err) {
     throw await readError(ctx.client, o.repository, err);
   }
@@ -223,6 +225,7 @@ export async function deleteObjects(ctx: Context): Promise<void> {
   for (const [ref, items] of byRef) {
     try {
       const answer = await ctx.client.deleteObjects({ repository: ctx.target.bucket, branch: ref, paths: items.map((i) => i.path) });
+      for (const i of items) ctx.reads?.forget(ctx.target.bucket, ref, i.path);
       const failed = new Map(answer.errors.filter((e) => e.code !== "NOT_FOUND").map((e) => [e.path, e]));
       for (const i of items) {
         const f = failed.get(i.path);

@@ -9,6 +9,7 @@ import { authenticate } from "./authenticate";
 import type { CredentialResolver } from "./credentials";
 import type { Context } from "./context";
 import { errorXml, S3Error, toS3Error } from "./errors";
+import { ReadCache } from "./read-cache";
 import { route } from "./router";
 import { parseQuery } from "../auth/sigv4";
 
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   credentials: CredentialResolver;
   /** Domains for virtual-host style addressing: REPO.DOMAIN. */
   domains?: string[];
+  /** Cache GetObject answers this long (ms); 0 (the default) asks the metadata service on every read. */
+  readCacheMs?: number;
   /** Called for 5xx answers, with the error. */
   onError?: (err: S3Error, ctx: { method: string; url: string }) => void;
 }
@@ -41,6 +44,7 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
     return c;
   };
   const domains = options.domains ?? [];
+  const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
 
   return (req, res) => {
     const requestId = randomBytes(8).toString("hex").toUpperCase();
@@ -72,9 +76,17 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId, reads,
       };
-      await route(ctx)(ctx);
+      // A write through this gateway drops the cached read of its path, before and after it.
+      const slash = target.key.indexOf("/");
+      const forget = reads && method !== "GET" && method !== "HEAD" && slash > 0 ? () => reads.forget(target.bucket, target.key.slice(0, slash), target.key.slice(slash + 1)) : undefined;
+      forget?.();
+      try {
+        await route(ctx)(ctx);
+      } finally {
+        forget?.();
+      }
     })().catch(fail);
   };
 }

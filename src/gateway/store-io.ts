@@ -84,7 +84,9 @@ export async function readFromStore(got: M.GetObjectResponse, range: ByteRange |
     const handle = await fsp.open(file, "r").catch((err: unknown) => {
       throw s3.noSuchKey(`${what}: its bytes at ${file} are missing or unreadable`, err);
     });
-    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1 << 20 });
+    // Buffers sized to the read: a 4 KiB object must not cost a 1 MiB allocation.
+    const length = range ? range.end - range.start + 1 : Number(got.stats?.sizeBytes ?? 0);
+    return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, length)) });
   }
   if (!got.presignedUrl) throw s3.notImplemented(`${what} lives at ${got.stats?.physicalAddress}, outside the repository's store: the gateway reads only objects written through Tarn`);
   return httpGet(got.presignedUrl, range, what);

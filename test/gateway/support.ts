@@ -1,11 +1,12 @@
 // A metadata service in this process (test/metadata/support.ts: classic-level KV, local:// stores under a
 // temp dir) with the S3 gateway in front of it on a loopback port, and a repository to write to. Real S3
 // clients are pointed at `endpoint` with the admin's keys.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type * as http from "node:http";
 import { credentialResolver, createGatewayServer } from "../../src/gateway";
 import { startService, type TestService } from "../metadata/support";
+import { s3Server } from "../support/s3server";
 
 export interface TestGateway {
   service: TestService;
@@ -19,15 +20,28 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(repositories: string[] = ["repo"]): Promise<TestGateway> {
-  const service = await startService();
+export type StoreKind = "local" | "s3";
+
+/**
+ * `store: "s3"` keeps the repositories on versitygw (the bytes then move by presigned URLs, and multipart
+ * uploads are the store's own); "local" (the default) on a local:// directory the gateway writes directly.
+ */
+export async function startGateway(repositories: string[] = ["repo"], options: { readCacheMs?: number; store?: StoreKind } = {}): Promise<TestGateway> {
+  const remote = options.store === "s3" ? await s3Server() : undefined;
+  const storeConfig = remote ? { s3: { endpoint: remote.endpoint, region: remote.region, forcePathStyle: true, accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey } } : undefined;
+  const service = await startService({ storeConfig });
   const admin = service.svc.admin!;
-  for (const name of repositories) await service.client.createRepository({ name, storageNamespace: service.namespace(name) });
+  const run = randomBytes(4).toString("hex");
+  for (const name of repositories) {
+    const storageNamespace = remote ? `s3://${remote.bucket}/gateway-${run}/${name}` : service.namespace(name);
+    await service.client.createRepository({ name, storageNamespace });
+  }
   const server = createGatewayServer({
     client: service.client,
     endpoints: [service.address],
     credentials: credentialResolver((id) => service.svc.auth.secretOf(id)),
     domains: ["s3.local.test"],
+    readCacheMs: options.readCacheMs,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;

@@ -1,0 +1,94 @@
+// Multipart uploads on stores the gateway reaches only through presigned URLs (S3 and S3-compatible): the
+// store's own multipart upload, started by PrepareUpload, with the upload's address and the store's upload
+// id carried in the upload id the client holds ("r." + base64url JSON), so the gateway keeps nothing.
+// Parts go to presigned UploadPart URLs; StageObject completes the upload and stages it in one call. The
+// store checks part sizes and ETags. Listing parts or uploads needs store access the gateway does not have.
+import type { Readable } from "node:stream";
+import { hasCode } from "../errors";
+import type * as M from "../metadata/messages";
+import { header, quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
+import { s3 } from "./errors";
+import { stage, userMetadata, type ObjectRef } from "./objects";
+import type { PayloadVerifier } from "./payload";
+import { writeError } from "./refs";
+import { httpPut } from "./store-io";
+import { xmlElement } from "./xml";
+
+const PREFIX = "r.";
+const MAX_TOKEN = 4096;
+
+export interface RemoteUpload {
+  /** Physical address (relative) of the object being assembled. */
+  a: string;
+  /** The store's upload id. */
+  u: string;
+  /** Content type and user metadata given at create. */
+  t: string;
+  m: Record<string, string>;
+}
+
+export const isRemoteUploadId = (id: string) => id.startsWith(PREFIX);
+
+export function decodeUploadId(id: string): RemoteUpload {
+  try {
+    const u = JSON.parse(Buffer.from(id.slice(PREFIX.length), "base64url").toString("utf8")) as RemoteUpload;
+    if (typeof u.a === "string" && typeof u.u === "string" && typeof u.t === "string" && typeof u.m === "object") return u;
+  } catch {
+    // fall through
+  }
+  throw s3.noSuchUpload(`upload ${JSON.stringify(id.slice(0, 100))} is not an upload id this gateway issued`);
+}
+
+export async function createRemote(ctx: Context, o: ObjectRef): Promise<void> {
+  let prepared: M.PrepareUploadResponse;
+  const contentType = header(ctx, "content-type") ?? "";
+  try {
+    prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 2, contentType });
+  } catch (err) {
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
+  const upload: RemoteUpload = { a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: userMetadata(ctx) };
+  const uploadId = PREFIX + Buffer.from(JSON.stringify(upload)).toString("base64url");
+  if (uploadId.length > MAX_TOKEN) throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 3 KB)");
+  sendXml(ctx, 200, root("InitiateMultipartUploadResult", [xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", uploadId)]));
+}
+
+/** PUTs one part's bytes to its presigned URL; returns the store's ETag for it. */
+export async function putRemotePart(ctx: Context, o: ObjectRef, upload: RemoteUpload, n: number, body: PayloadVerifier | Readable, length: number): Promise<string> {
+  let urls: M.PresignUploadPartsResponse;
+  try {
+    urls = await ctx.client.presignUploadParts({ repository: o.repository, branch: o.ref, physicalAddress: upload.a, multipartUploadId: upload.u, partNumbers: [n] });
+  } catch (err) {
+    body.destroy();
+    if (hasCode(err, "NOT_FOUND")) throw s3.noSuchUpload(`upload of ${o.key} does not exist`, err);
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
+  const put = httpPut(urls.partUrls[0], body, length, `part ${n} of ${o.key}`);
+  return "consumedBy" in body ? body.consumedBy(put) : put;
+}
+
+export async function completeRemote(ctx: Context, o: ObjectRef, upload: RemoteUpload, parts: Array<{ num: number; etag: string }>): Promise<void> {
+  let stats: M.ObjectStats;
+  try {
+    stats = await stage(ctx, o, {
+      physicalAddress: upload.a, contentType: upload.t, userMetadata: upload.m,
+      multipart: { uploadId: upload.u, parts: parts.map((p) => ({ partNumber: p.num, etag: p.etag })) },
+    });
+  } catch (err) {
+    if (err instanceof Error && "code" in err && err.code === "OperationAborted") throw s3.invalidPart(`the store refused to complete the upload: ${err.message}`, err);
+    throw err;
+  }
+  sendXml(ctx, 200, root("CompleteMultipartUploadResult", [
+    xmlElement("Location", `/${o.repository}/${o.key}`), xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("ETag", quoteEtag(stats.checksum)),
+  ]));
+}
+
+export async function abortRemote(ctx: Context, o: ObjectRef, upload: RemoteUpload): Promise<void> {
+  try {
+    await ctx.client.abortMultipartUpload({ repository: o.repository, branch: o.ref, physicalAddress: upload.a, multipartUploadId: upload.u });
+  } catch (err) {
+    if (hasCode(err, "NOT_FOUND") || hasCode(err, "INVALID_ARGUMENT")) throw s3.noSuchUpload(`upload of ${o.key} does not exist`, err);
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
+  sendEmpty(ctx, 204);
+}
