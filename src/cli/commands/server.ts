@@ -37,6 +37,7 @@ export function registerServerCommands(program: Command): void {
     .option("--azure-endpoint <url>", "the Azure blob endpoint for azure:// stores (default: TARN_AZURE_ENDPOINT)")
     .option("--default-namespace <uri>", "repositories created without a storage namespace get URI/NAME")
     .option("--tick-ms <ms>", "milliseconds per Raft tick", (v) => Number(v), 100)
+    .option("--snapshot-entries <n>", "take a snapshot every this many applied entries", (v) => Number(v), 10000)
     .addOption(logLevel())
     .addHelpText(
       "after",
@@ -56,6 +57,7 @@ export function registerServerCommands(program: Command): void {
         azureEndpoint?: string;
         defaultNamespace?: string;
         tickMs: number;
+        snapshotEntries: number;
         logLevel: LogLevel;
       }) => {
         await runMetadataMember({ ...opts, defaultNamespacePrefix: opts.defaultNamespace });
