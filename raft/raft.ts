@@ -2,7 +2,7 @@
 // I/O: it appends to an in-memory log, queues messages in `msgs`, and is told by the RawNode what the
 // runtime has persisted and applied. The per-role message handlers live in step-leader.ts and
 // step-follower.ts.
-import { Changer, decodeConfChange, encodeConfChange, enterJoint, isLeaveJoint, restoreConfig } from "./confchange";
+import { Changer, encodeConfChange, enterJoint, isLeaveJoint, restoreConfig } from "./confchange";
 import type { ChangeResult } from "./confchange";
 import { silentLogger, validateConfig } from "./config";
 import type { RaftConfig, RaftLogger } from "./config";
@@ -14,7 +14,7 @@ import { VoteResult } from "./quorum";
 import { ReadOnly } from "./read-only";
 import { stepLeader } from "./step-leader";
 import { stepCandidate, stepFollower } from "./step-follower";
-import { Progress, ProgressTracker } from "./tracker";
+import { Progress, ProgressState, ProgressTracker } from "./tracker";
 import { CompactedError, EntryType, MessageType, NONE, StateRole } from "./types";
 import type { ConfChange, ConfState, Entry, HardState, Index, Message, NodeId, ReadState, Snapshot, SoftState, Term } from "./types";
 
@@ -154,11 +154,11 @@ export class Raft {
     if (ents.length === 0 && !sendIfEmpty) return false;
     this.send(newMessage({ type: MessageType.App, to, index: pr.next - 1, logTerm: prevTerm, entries: ents, commit: this.raftLog.committed }));
     if (ents.length > 0) {
-      if (pr.state === "replicate") {
+      if (pr.state === ProgressState.Replicate) {
         const last = ents[ents.length - 1].index;
         pr.optimisticUpdate(last);
         pr.inflights.add(last);
-      } else if (pr.state === "probe") {
+      } else if (pr.state === ProgressState.Probe) {
         pr.probeSent = true;
       }
     }
@@ -373,7 +373,7 @@ export class Raft {
       voteType = MessageType.Vote;
       term = this.term;
     }
-    if (this.poll(this.id, voteRespType(voteType), true) === VoteResult.Won) {
+    if (this.poll(this.id, true) === VoteResult.Won) {
       // A single voter wins at once.
       if (t === "pre-election") this.campaign("election");
       else this.becomeLeader();
@@ -394,7 +394,8 @@ export class Raft {
     }
   }
 
-  poll(id: NodeId, _t: MessageType, granted: boolean): VoteResult {
+  /** Records a vote and returns the election's outcome so far. */
+  poll(id: NodeId, granted: boolean): VoteResult {
     this.trk.recordVote(id, granted);
     return this.trk.tallyVotes().result;
   }
@@ -643,10 +644,5 @@ export class Raft {
       this.bcastAppend();
       this.logger.info("raft: initiating automatic transition out of joint configuration", { id: this.id });
     }
-  }
-
-  /** Used by the leader's proposal path to check a conf change before it enters the log. */
-  decodeConfChangeEntry(e: Entry): ConfChange {
-    return decodeConfChange(e.data);
   }
 }

@@ -25,7 +25,7 @@ export function stepCandidate(r: Raft, m: Message): void {
       handleSnapshot(r, m);
       return;
     case myVoteResp: {
-      const result = r.poll(m.from, m.type, !m.reject);
+      const result = r.poll(m.from, !m.reject);
       if (result === VoteResult.Won) {
         if (r.state === StateRole.PreCandidate) {
           r.campaign("election");

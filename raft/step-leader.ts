@@ -1,4 +1,5 @@
 // How a leader handles messages (etcd's stepLeader).
+import { decodeConfChange } from "./confchange";
 import { VoteResult } from "./quorum";
 import type { Raft } from "./raft";
 import { ProgressState } from "./tracker";
@@ -125,7 +126,7 @@ function propose(r: Raft, m: Message): void {
   const entries = m.entries.map((e) => ({ ...e }));
   entries.forEach((e, i) => {
     if (e.type !== EntryType.ConfChange) return;
-    const cc = r.decodeConfChangeEntry(e);
+    const cc = decodeConfChange(e.data);
     const alreadyPending = r.pendingConfIndex > r.raftLog.applied;
     const alreadyJoint = r.trk.isJoint();
     const wantsLeaveJoint = cc.changes.length === 0;
