@@ -61,7 +61,12 @@ export class FileSource implements Source {
     const out = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, out, done, length - done, offset + done);
+      } catch (err) {
+        throw new TarnError("UNAVAILABLE", `cannot read table ${this.path}: ${(err as Error).message}`, { cause: err });
+      }
       if (n === 0) throw new CorruptionError(this.path, `file ended at byte ${offset + done} while reading ${length} bytes at ${offset} (truncated?)`);
       done += n;
     }

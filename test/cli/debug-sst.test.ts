@@ -74,6 +74,9 @@ describe("cli: tarn debug sst", function () {
     const missing = tarn("debug", "sst", path.join(dir, "missing.sst"));
     assert.notEqual(missing.status, 0);
     assert.match(missing.stderr, /^tarn: .*missing\.sst.*\n$/);
+    const directory = tarn("debug", "sst", dir);
+    assert.equal(directory.status, 1);
+    assert.equal(directory.stderr, `tarn: cannot read table ${dir}: EISDIR: illegal operation on a directory, read\n`);
     const bad = path.join(dir, "bad.sst");
     const bytes = fs.readFileSync(file);
     bytes[10] ^= 0xff; // inside the first data block
