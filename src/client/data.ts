@@ -64,19 +64,25 @@ async function* pieces(source: Source, size: number): AsyncGenerator<Buffer> {
   if (heldBytes > 0 || !yielded) yield Buffer.concat(held);
 }
 
+/** An Azure blob SAS URL (it carries the service version and signature in its query). */
+function isAzureSas(url: string): boolean {
+  const q = new URL(url).searchParams;
+  return q.has("sv") && q.has("sig");
+}
+
 /** Azure SAS URLs need the blob type on a PUT; S3 and local presigned URLs need nothing extra. */
 function putHeaders(url: string, contentType: string | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   const q = new URL(url).searchParams;
-  if (q.has("sv") && q.has("sig")) headers["x-ms-blob-type"] = "BlockBlob";
+  if (isAzureSas(url)) headers["x-ms-blob-type"] = "BlockBlob";
   if (contentType && !q.has("X-Amz-Signature")) headers["content-type"] = contentType;
   return headers;
 }
 
-async function put(url: string, body: Buffer, contentType: string | undefined, what: string): Promise<string> {
+async function put(url: string, body: Buffer | string, contentType: string | undefined, what: string, headers = putHeaders(url, contentType)): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(url, { method: "PUT", body, headers: putHeaders(url, contentType) });
+    res = await fetch(url, { method: "PUT", body, headers });
   } catch (err) {
     throw new TarnError("UNAVAILABLE", `${what}: object store unreachable: ${(err as Error).message}`, { cause: err });
   }
@@ -142,6 +148,17 @@ export async function upload(client: TarnClient, target: Target, source: Source,
     return stage(prepared.physicalAddress, { checksum: etag, sizeBytes: first.length });
   }
 
+  if (isAzureSas(prepared.presignedUrl)) {
+    // A blob SAS with write permission also stages blocks and commits a block list: Azure's multipart.
+    const blocks = async function* () {
+      yield first;
+      yield second.value as Buffer;
+      yield* parts;
+    };
+    const size = await putAzureBlocks(prepared.presignedUrl, blocks(), options.contentType, what);
+    return stage(prepared.physicalAddress, { sizeBytes: size });
+  }
+
   // More than one part: the first address is dropped unwritten; a multipart upload takes its place.
   const multi = await client.prepareUpload({ ...target, presign: true, partCount: 2, contentType: options.contentType ?? "" });
   const key = multi.physicalAddress;
@@ -164,6 +181,24 @@ export async function upload(client: TarnClient, target: Target, source: Source,
     await client.abortMultipartUpload({ ...target, physicalAddress: key, multipartUploadId: multi.multipartUploadId }).catch(() => undefined);
     throw err;
   }
+}
+
+/** Put Block for each piece, then Put Block List; block ids are equal-length, as Azure requires. */
+async function putAzureBlocks(sasUrl: string, blocks: AsyncIterable<Buffer>, contentType: string | undefined, what: string): Promise<number> {
+  const ids: string[] = [];
+  let size = 0;
+  const withQuery = (extra: string) => `${sasUrl}&${extra}`;
+  for await (const block of blocks) {
+    const id = Buffer.from(`tarn-block-${String(ids.length + 1).padStart(6, "0")}`).toString("base64");
+    await put(withQuery(`comp=block&blockid=${encodeURIComponent(id)}`), block, undefined, `${what}, block ${ids.length + 1}`, {});
+    ids.push(id);
+    size += block.length;
+  }
+  const xml = `<?xml version="1.0" encoding="utf-8"?><BlockList>${ids.map((id) => `<Latest>${id}</Latest>`).join("")}</BlockList>`;
+  const headers: Record<string, string> = { "content-type": "application/xml" };
+  if (contentType) headers["x-ms-blob-content-type"] = contentType;
+  await put(withQuery("comp=blocklist"), xml, undefined, `${what}, block list`, headers);
+  return size;
 }
 
 export async function download(client: TarnClient, target: { repository: string; ref: string; path: string }, options: { presign?: boolean }): Promise<DownloadResult> {
