@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const store = await s3Server();
   const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, `serve${path.extname(__filename)}`), JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
   let peak = 0;
-  let resetPeak = () => (peak = 0);
+  const resetPeak = () => (peak = 0);
   const info = await new Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string }>((resolve, reject) => {
     let buf = "";
     let first = true;

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ensureAptTool } from "../support/tools";
 import { awsWorks, boto3Works, run } from "./run";
-import { sha256, startGateway, type TestGateway } from "./support";
+import { sha256, startGateway, type StoreKind, type TestGateway } from "./support";
 
 function tree(root: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -30,7 +30,7 @@ function writeTree(root: string, files: Record<string, Buffer>): void {
   }
 }
 
-describe("gateway: aws CLI, boto3, rclone, s3cmd", function () {
+for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, boto3, rclone, s3cmd (${store} store)`, function () {
   let g: TestGateway;
   let dir: string;
   let aws: string;
@@ -40,7 +40,7 @@ describe("gateway: aws CLI, boto3, rclone, s3cmd", function () {
     assert.ok(boto3Works(), "boto3 must be importable by python3 (python3-boto3)");
     ensureAptTool("rclone", "rclone");
     ensureAptTool("s3cmd", "s3cmd");
-    g = await startGateway(["tools"]);
+    g = await startGateway(["tools"], { store });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-gw-tools-"));
   });
   after(async () => {
