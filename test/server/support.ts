@@ -67,11 +67,12 @@ export interface MemberOptions {
   join?: boolean;
   snapshotStore?: string;
   snapshotEntries?: number;
+  logLevel?: string;
   env: NodeJS.ProcessEnv;
 }
 
 export function startMemberProcess(m: MemberSpec, opts: MemberOptions): StartedProcess {
-  const args = [TARN, "metadata", "--id", m.id, "--data-dir", m.dataDir, "--listen", `127.0.0.1:${m.port}`, "--peers", opts.peers, "--log-level", "warn"];
+  const args = [TARN, "metadata", "--id", m.id, "--data-dir", m.dataDir, "--listen", `127.0.0.1:${m.port}`, "--peers", opts.peers, "--log-level", opts.logLevel ?? "warn"];
   if (opts.join) args.push("--join");
   if (opts.snapshotStore) args.push("--snapshot-store", opts.snapshotStore);
   if (opts.snapshotEntries) args.push("--snapshot-entries", String(opts.snapshotEntries));
