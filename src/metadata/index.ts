@@ -6,6 +6,7 @@ export type { ClusterView, ClusterStatusInfo, MemberInfo, MemberRole } from "./c
 export { StateClusterView } from "./state-cluster";
 export type { RaftMemberLike, StateClusterViewOptions } from "./state-cluster";
 export { KvCredentialStore } from "./credential-store";
+export { CachedCredentialStore } from "./cached-credentials";
 export { Storage } from "./storage";
 export type { StorageOptions } from "./storage";
 export { createServiceMetrics, metricsHandler, startMetricsServer } from "./metrics";

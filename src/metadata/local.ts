@@ -7,6 +7,7 @@ import { AuthManager, deriveClusterKeys, NewAccessKey } from "../auth";
 import { openObjectStore, ObjectStoreConfig } from "../block";
 import { Graveler, KvStore, LevelKv } from "../graveler";
 import { ClusterView, LocalClusterView } from "./cluster";
+import { CachedCredentialStore } from "./cached-credentials";
 import { KvCredentialStore } from "./credential-store";
 import type { Logger } from "./logger";
 import { MetadataServer } from "./server";
@@ -28,6 +29,8 @@ export interface LocalServiceOptions {
   presignExpirySeconds?: number;
   /** Serve on this server (createGrpcServer), shared with a Raft member's peer API. */
   grpcServer?: grpc.Server;
+  /** How long access keys and users are cached between calls (default 2000 ms; 0 = no cache). */
+  credentialCacheMs?: number;
   /** Create the admin user when the store has no users (default true; one member of a new cluster does it). */
   bootstrap?: boolean;
 }
@@ -47,7 +50,8 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
   const storeConfig = options.storeConfig ?? {};
   const storage = new Storage({ openStore: (ns) => openObjectStore(ns, storeConfig), config: storeConfig, presignExpirySeconds: options.presignExpirySeconds });
   const graveler = new Graveler({ kv, committed: { cacheDir: path.join(options.dataDir, "cache"), openStore: (ns) => storage.store(ns) } });
-  const auth = new AuthManager({ store: new KvCredentialStore(kv), credentialKey: deriveClusterKeys(options.clusterSecret).credentialKey });
+  const credentials = new CachedCredentialStore(new KvCredentialStore(kv), options.credentialCacheMs);
+  const auth = new AuthManager({ store: credentials, credentialKey: deriveClusterKeys(options.clusterSecret).credentialKey });
   const admin = options.bootstrap === false ? undefined : await auth.bootstrapAdmin(options.admin);
   const server = new MetadataServer({
     graveler,
