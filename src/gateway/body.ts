@@ -40,14 +40,22 @@ export function expectations(ctx: Context): Expectation[] {
 }
 
 /** The request body through a verifier: pipe it on, then read `md5Hex` and `size` once it ended. */
-export function verifiedBody(ctx: Context, length = declaredLength(ctx)): PayloadVerifier {
+export function verifiedBody(ctx: Context, length = declaredLength(ctx), options: { md5?: boolean } = {}): PayloadVerifier {
   const mode = ctx.auth.body;
   const verifier = new PayloadVerifier({
+    ...options,
     declaredLength: length,
     chunked: mode.kind === "chunked" ? { signing: mode.signing, trailer: mode.trailer } : undefined,
     expectations: expectations(ctx),
   });
-  ctx.req.on("aborted", () => verifier.destroy(s3.incompleteBody("the client hung up before the body ended")));
+  const hungUp = () => verifier.destroy(s3.incompleteBody("the client hung up before the body ended"));
+  if (ctx.req.destroyed && !ctx.req.complete) {
+    hungUp();
+    return verifier;
+  }
+  ctx.req.on("close", () => {
+    if (!ctx.req.complete) hungUp();
+  });
   ctx.req.pipe(verifier);
   return verifier;
 }

@@ -3,13 +3,13 @@ import { pipeline } from "node:stream/promises";
 import { hasCode } from "../errors";
 import type * as M from "../metadata/messages";
 import { checkObjectPath, splitRefPath } from "./address";
-import { declaredLength, smallBody, verifiedBody } from "./body";
+import { declaredLength, expectations, smallBody, verifiedBody } from "./body";
 import { evaluate, parseRange } from "./conditions";
 import { header, httpDate, isoDate, quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
 import { s3, S3Error, toS3Error } from "./errors";
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
-import { readFromStore, writeToStore } from "./store-io";
+import { readFromStore, storeEtagIsMd5, writeToStore } from "./store-io";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 export interface ObjectRef {
@@ -102,16 +102,17 @@ export async function putObject(ctx: Context): Promise<void> {
   const ifAbsent = header(ctx, "if-none-match")?.trim() === "*";
   const contentType = header(ctx, "content-type") ?? "";
   const length = declaredLength(ctx);
-  const body = verifiedBody(ctx, length);
+  expectations(ctx); // a malformed digest header is refused before anything is allocated
   let prepared: M.PrepareUploadResponse;
   try {
     prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, contentType });
   } catch (err) {
-    body.destroy();
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
-  await body.consumedBy(writeToStore(prepared, body, length, `upload of ${o.key} to ${o.repository}`));
-  const stats = await stage(ctx, o, { physicalAddress: prepared.physicalAddress, checksum: body.md5Hex, sizeBytes: body.size, contentType, userMetadata: userMetadata(ctx), ifAbsent });
+  // The body is read only now, so a refused write costs the client no upload; S3 stores hash it themselves.
+  const body = verifiedBody(ctx, length, { md5: !storeEtagIsMd5(prepared) });
+  const storeEtag = await body.consumedBy(writeToStore(prepared, body, length, `upload of ${o.key} to ${o.repository}`));
+  const stats = await stage(ctx, o, { physicalAddress: prepared.physicalAddress, checksum: storeEtag || body.md5Hex, sizeBytes: body.size, contentType, userMetadata: userMetadata(ctx), ifAbsent });
   sendEmpty(ctx, 200, { etag: quoteEtag(stats.checksum) });
 }
 
@@ -173,8 +174,8 @@ export async function copyObject(ctx: Context): Promise<void> {
     const source = await readFromStore(got, undefined, `copy source ${src.key} in ${src.repository}`);
     source.on("error", (err) => verifier.destroy(err));
     source.pipe(verifier);
-    await verifier.consumedBy(writeToStore(prepared, verifier, size, `copy of ${src.key} to ${dest.key}`));
-    stats = await stage(ctx, dest, { physicalAddress: prepared.physicalAddress, checksum: verifier.md5Hex, sizeBytes: size, contentType, userMetadata: meta });
+    const storeEtag = await verifier.consumedBy(writeToStore(prepared, verifier, size, `copy of ${src.key} to ${dest.key}`));
+    stats = await stage(ctx, dest, { physicalAddress: prepared.physicalAddress, checksum: storeEtag || verifier.md5Hex, sizeBytes: size, contentType, userMetadata: meta });
   }
   sendXml(ctx, 200, root("CopyObjectResult", [xmlElement("LastModified", isoDate(Number(stats.mtime))), xmlElement("ETag", quoteEtag(stats.checksum))]));
 }

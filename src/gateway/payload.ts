@@ -23,6 +23,8 @@ export interface PayloadOptions {
   expectations: Expectation[];
   /** Largest chunk accepted, to bound memory of a chunk header line. */
   maxChunk?: number;
+  /** Compute the body's MD5 (the ETag); off when the store computes it anyway. Default true. */
+  md5?: boolean;
 }
 
 const MAX_HEADER_LINE = 4096;
@@ -31,7 +33,7 @@ type State = "size" | "data" | "data-crlf" | "trailer" | "done";
 
 export class PayloadVerifier extends Transform {
   private received = 0;
-  private readonly md5 = newChecksum("md5");
+  private readonly md5: ReturnType<typeof newChecksum> | undefined;
   private readonly checks: Array<{ e: Expectation; sum: Checksum }>;
   private held: Buffer | undefined;
   // aws-chunked parsing
@@ -46,6 +48,7 @@ export class PayloadVerifier extends Transform {
   constructor(private readonly options: PayloadOptions) {
     super();
     this.checks = options.expectations.map((e) => ({ e, sum: newChecksum(e.algorithm) }));
+    this.md5 = options.md5 === false ? undefined : newChecksum("md5");
     this.previousSignature = options.chunked?.signing?.seedSignature ?? "";
     // Remember why the body failed, for whoever consumes it (a pipeline reports only "premature close"
     // when the failure came before it started); and never let it go unhandled.
@@ -64,7 +67,7 @@ export class PayloadVerifier extends Transform {
     }
   }
 
-  /** Hex MD5 of the decoded body, once it ended: the object's ETag. */
+  /** Hex MD5 of the decoded body once it ended (the object's ETag); "" when not computed. */
   md5Hex = "";
   /** Decoded bytes seen. */
   get size(): number {
@@ -77,7 +80,7 @@ export class PayloadVerifier extends Transform {
     if (this.received > this.options.declaredLength) {
       throw s3.invalidRequest(`the body is longer than the ${this.options.declaredLength} bytes declared`);
     }
-    this.md5.update(piece);
+    this.md5?.update(piece);
     for (const c of this.checks) c.sum.update(piece);
     if (this.held) this.push(this.held);
     this.held = piece;
@@ -97,7 +100,7 @@ export class PayloadVerifier extends Transform {
     try {
       if (this.options.chunked && this.state !== "done") throw s3.incompleteBody(`the aws-chunked body ended before its final chunk (${this.received} bytes decoded)`);
       if (this.received < this.options.declaredLength) throw s3.incompleteBody(`the body has ${this.received} bytes, fewer than the ${this.options.declaredLength} declared`);
-      this.md5Hex = this.md5.digest().toString("hex");
+      this.md5Hex = this.md5?.digest().toString("hex") ?? "";
       for (const { e, sum } of this.checks) {
         if (!e.expected) throw s3.invalidRequest(`the checksum announced in ${e.source} never arrived in the trailer`);
         const actual = sum.digest();

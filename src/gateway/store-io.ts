@@ -20,12 +20,22 @@ export interface Written {
   physicalAddress: string;
 }
 
-/** Writes `body` (exactly `size` bytes once it ends without error) to a fresh address prepared on a branch. */
-export async function writeToStore(prepared: M.PrepareUploadResponse, body: Readable, size: number, what: string): Promise<void> {
-  if (prepared.direct?.local) return writeFile(prepared.direct.local.path, body);
+/**
+ * Writes `body` (exactly `size` bytes once it ends without error) to a fresh address prepared on a branch.
+ * Returns the store's ETag when it is the MD5 of the bytes (S3 single PUTs), else "" (compute it yourself).
+ */
+export async function writeToStore(prepared: M.PrepareUploadResponse, body: Readable, size: number, what: string): Promise<string> {
+  if (prepared.direct?.local) {
+    await writeFile(prepared.direct.local.path, body);
+    return "";
+  }
   if (!prepared.presignedUrl) throw s3.internal(`${what}: the metadata service offered neither direct access nor a presigned URL`);
-  await httpPut(prepared.presignedUrl, body, size, what);
+  const etag = await httpPut(prepared.presignedUrl, body, size, what);
+  return storeEtagIsMd5(prepared) && /^[0-9a-f]{32}$/.test(etag) ? etag : "";
 }
+
+/** S3 answers a single PUT with the MD5 of the bytes as ETag; Azure's ETags are versions, not digests. */
+export const storeEtagIsMd5 = (prepared: M.PrepareUploadResponse) => !prepared.direct?.local && prepared.presignedUrl.includes("X-Amz-Signature=");
 
 /** Writes a file beside its final name and renames it into place only when the whole body arrived. */
 export async function writeFile(file: string, body: Readable): Promise<void> {
