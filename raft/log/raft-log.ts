@@ -67,12 +67,8 @@ export class RaftLog {
    */
   findConflictByTerm(index: Index, term: Term): { index: Index; term: Term } {
     for (; index > 0; index--) {
-      let ours: Term;
-      try {
-        ours = this.term(index);
-      } catch {
-        return { index, term: 0 };
-      }
+      const ours = this.maybeTerm(index);
+      if (ours === undefined) return { index, term: 0 };
       if (ours <= term) return { index, term: ours };
     }
     return { index: 0, term: 0 };
@@ -158,23 +154,26 @@ export class RaftLog {
     return this.storage.term(i);
   }
 
-  /** term(i), or 0 where the log does not have it. */
-  termOrZero(i: Index): Term {
+  /** term(i), or undefined where the log does not have it; no exceptions, for the hot paths. */
+  maybeTerm(i: Index): Term | undefined {
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
+    const t = this.unstable.maybeTerm(i);
+    if (t !== undefined) return t;
     try {
-      return this.term(i);
+      return this.storage.term(i);
     } catch (err) {
-      if (err instanceof CompactedError || err instanceof UnavailableError) return 0;
+      if (err instanceof CompactedError || err instanceof UnavailableError) return undefined;
       throw err;
     }
   }
 
+  /** term(i), or 0 where the log does not have it. */
+  termOrZero(i: Index): Term {
+    return this.maybeTerm(i) ?? 0;
+  }
+
   matchTerm(i: Index, t: Term): boolean {
-    try {
-      return this.term(i) === t;
-    } catch (err) {
-      if (err instanceof CompactedError || err instanceof UnavailableError) return false;
-      throw err;
-    }
+    return this.maybeTerm(i) === t;
   }
 
   entries(i: Index, maxSize: number): Entry[] {
