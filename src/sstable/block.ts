@@ -292,8 +292,12 @@ export class BlockIter {
       if (compareBytes(this.data, deltaAt, deltaAt + newUser, this.key, 0, prevUser) <= 0) this.corrupt(entry, "keys out of order");
       return;
     }
-    if (shared >= newUser) this.corrupt(entry, "keys out of order"); // the new user key is a prefix of the previous one
-    if (shared >= prevUser) return; // the previous user key is a prefix of the new one
+    // `shared` counts full-key bytes, so it can reach into a trailer.
+    if (shared >= prevUser) {
+      if (newUser > prevUser) return; // the previous user key is a proper prefix of the new one
+      this.corrupt(entry, "keys out of order"); // equal user keys, or the new one is a prefix of the previous one
+    }
+    if (shared >= newUser) this.corrupt(entry, "keys out of order"); // the new user key is a proper prefix of the previous one
     const nb = this.data[deltaAt];
     const pb = this.key[shared];
     if (nb > pb) return;

@@ -3,7 +3,6 @@
 import { CorruptionError, failedPrecondition } from "../errors";
 import { Block, BlockIter, BlockLayout } from "./block";
 import { KIND_SET } from "./format";
-import type { BlockHandle } from "./handle";
 
 /** Positioned on nothing until first()/seekGE(). */
 export interface TableIterator {
@@ -26,7 +25,7 @@ export interface BlockLoader {
   readonly indexLayout: BlockLayout;
   readonly twoLevel: boolean;
   readonly topIndex: Block;
-  loadBlock(h: BlockHandle, what: "data block" | "index partition", sequential: boolean): Block;
+  loadBlock(offset: number, size: number, what: "data block" | "index partition", sequential: boolean): Block;
 }
 
 /** Walks the index, yielding data-block handles in order. */
@@ -81,7 +80,7 @@ class IndexCursor {
   private enterPartition(seek: boolean, key: Buffer | undefined): boolean {
     for (;;) {
       this.top.decodeValueHandle();
-      const block = this.t.loadBlock({ offset: this.top.handleOffset, size: this.top.handleSize }, "index partition", this.sequential);
+      const block = this.t.loadBlock(this.top.handleOffset, this.top.handleSize, "index partition", this.sequential);
       this.part.init(block, this.t.indexLayout, this.t.name, `index partition at ${this.top.handleOffset}`);
       const ok = seek ? this.part.seekGE(key!) : this.part.first();
       if (ok) return this.decoded(this.part);
@@ -166,7 +165,7 @@ export class TableIteratorImpl implements TableIterator {
   private enterBlock(seek: boolean, key: Buffer | undefined): boolean {
     for (;;) {
       const offset = this.index.offset;
-      const block = this.t.loadBlock({ offset, size: this.index.size }, "data block", this.sequential);
+      const block = this.t.loadBlock(offset, this.index.size, "data block", this.sequential);
       this.data.init(block, this.t.dataLayout, this.t.name, `data block at ${offset}`);
       const ok = seek ? this.data.seekGE(key!) : this.data.first();
       if (ok) {

@@ -126,16 +126,17 @@ export class TableReader implements BlockLoader {
   }
 
   /** Reads, verifies and parses a data block or index partition, through the cache when there is one. */
-  loadBlock(h: BlockHandle, what: "data block" | "index partition", sequential: boolean): Block {
+  loadBlock(offset: number, size: number, what: "data block" | "index partition", sequential: boolean): Block {
     this.checkOpen();
     if (this.cache) {
-      const hit = this.cache.get(h.offset, h.size);
+      const hit = this.cache.get(offset, size);
       if (hit) return hit;
     } else if (what === "index partition") {
       // Without a cache, partitions stay once read: together they are no bigger than a single-level index.
-      const pinned = this.pinnedPartitions.get(h.offset);
-      if (pinned && pinned.size === h.size) return pinned.block;
+      const pinned = this.pinnedPartitions.get(offset);
+      if (pinned && pinned.size === size) return pinned.block;
     }
+    const h = { offset, size };
     const where = `${what} at ${h.offset}`;
     if (!handleWithin(h, this.blocksEnd)) {
       throw new CorruptionError(this.name, `${where}: handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
@@ -170,7 +171,7 @@ export class TableReader implements BlockLoader {
         out.push(top.handle);
         continue;
       }
-      const part = new BlockIter().init(this.loadBlock(top.handle, "index partition", false), this.indexLayout, this.name, `index partition at ${top.handle.offset}`);
+      const part = new BlockIter().init(this.loadBlock(top.handle.offset, top.handle.size, "index partition", false), this.indexLayout, this.name, `index partition at ${top.handle.offset}`);
       for (let ok = part.first(); ok; ok = part.next()) {
         part.decodeValueHandle();
         out.push({ offset: part.handleOffset, size: part.handleSize });
