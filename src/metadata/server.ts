@@ -107,7 +107,8 @@ export class MetadataServer {
     );
     const host = address.slice(0, address.lastIndexOf(":"));
     this.boundAddress = `${host}:${port}`;
-    this.options.cluster.advertise?.(this.boundAddress);
+    // A wildcard address is no place to send clients: the cluster view must be told the real one.
+    if (!["0.0.0.0", "[::]", "::", ""].includes(host)) this.options.cluster.advertise?.(this.boundAddress);
     this.logger.info("metadata service listening", { address: this.boundAddress, member: this.options.cluster.selfId });
     return port;
   }
