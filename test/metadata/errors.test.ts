@@ -64,6 +64,7 @@ describe("metadata service: errors", () => {
     await assert.rejects(c.upload("errs", "main", "p".repeat(1100), Buffer.from("x")), refused("INVALID_ARGUMENT", /at most 1024/));
     await assert.rejects(c.listBranches({ repository: "errs", amount: 5000 }), refused("INVALID_ARGUMENT", /invalid amount 5000/));
     await assert.rejects(c.commit({ repository: "errs", branch: "main", message: "" }), refused("INVALID_ARGUMENT", /commit message is empty/));
+    await assert.rejects(c.commit({ repository: "errs", branch: "main", message: "m", date: 1_700_000_000 }), refused("INVALID_ARGUMENT", /date override/));
     await assert.rejects(c.createUser({ id: "u1", policy: { statements: [{ effect: "EFFECT_ALLOW", actions: ["repos:Fly"], resources: ["*"] }] } }), refused("INVALID_ARGUMENT", /unknown action 'repos:Fly'/));
     await assert.rejects(c.stageObject({ repository: "errs", branch: "main", path: "p", physicalAddress: "../escape", addressType: "ADDRESS_TYPE_RELATIVE" }), refused("INVALID_ARGUMENT", /not a key inside/));
     assert.deepEqual((await c.listRepositories()).results.map((r) => r.id), ["errs"]);

@@ -71,6 +71,8 @@ export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
     }),
     RevertCommit: unary(async (r: RevertCommitRequest, ctx) => {
       if (r.ref === "") throw invalidArgument("ref is required: the commit to revert");
+      if (r.force) throw invalidArgument("revert with force is not supported: commit or reset the branch's uncommitted changes first");
+      if (Object.keys(r.metadata).length > 0) throw invalidArgument("revert commit metadata is not supported yet: leave metadata empty");
       const c = await graveler.revert(r.repository, r.branch, r.ref, {
         parentNumber: r.parentNumber || undefined,
         committer: ctx.caller.user.id,
@@ -80,6 +82,7 @@ export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
     }),
     CherryPick: unary(async (r: CherryPickRequest, ctx) => {
       if (r.ref === "") throw invalidArgument("ref is required: the commit to cherry-pick");
+      if (r.force) throw invalidArgument("cherry-pick with force is not supported: commit or reset the branch's uncommitted changes first");
       const c = await graveler.cherryPick(r.repository, r.ref, r.branch, { parentNumber: r.parentNumber || undefined, committer: ctx.caller.user.id });
       return commitMessage(c);
     }),

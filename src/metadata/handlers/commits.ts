@@ -8,7 +8,8 @@ export function commitService({ graveler }: ServiceDeps): ServiceHandlers {
   return {
     Commit: unary(async (r: CommitRequest, ctx) => {
       if (r.message.trim() === "") throw invalidArgument("commit message is empty: say what changed");
-      // `date` is not honoured: the engine dates commits with its own clock (it is part of the commit ID).
+      // The engine dates commits with its own clock (the date is part of the commit ID): refuse rather than ignore.
+      if (r.date !== 0) throw invalidArgument(`commit date override (date=${r.date}) is not supported: commits are dated by the server`);
       const c = await graveler.commit(r.repository, r.branch, { message: r.message, committer: ctx.caller.user.id, metadata: { ...r.metadata }, allowEmpty: r.allowEmpty });
       return commitMessage(c);
     }),
