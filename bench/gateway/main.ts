@@ -1,11 +1,11 @@
 // bench/gateway: the S3 gateway beside the object store it writes to (versitygw), in one run.
 //   - GET and PUT requests per second for 4 KiB objects at 64 concurrent clients
 //   - MB/s for 256 MiB objects, up and down
-//   - the gateway process's peak RSS (it runs in a child process with the metadata service)
+//   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
 //   --big: also a 5 GiB upload and download through the gateway, with its peak RSS (target < 200 MB)
 // Both sides get the same load generator: presigned URLs (so SigV4 is verified on every gateway request)
 // over keep-alive connections; bytes are checked by SHA-256 for the large objects.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -119,13 +119,9 @@ async function small(side: Side): Promise<{ getPerSec: number; putPerSec: number
   return { getPerSec, putPerSec };
 }
 
-async function main(): Promise<void> {
-  const big = process.argv.includes("--big");
-  const store = await s3Server();
-  const child = spawn(process.execPath, [...process.execArgv, path.join(__dirname, `serve${path.extname(__filename)}`), JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
-  let peak = 0;
-  const resetPeak = () => (peak = 0);
-  const info = await new Promise<{ endpoint: string; accessKeyId: string; secretAccessKey: string }>((resolve, reject) => {
+/** The first line a child prints (its JSON address); later lines go to `rest`. */
+function firstLine(child: ChildProcessByStdio<Writable, Readable, null>, rest: (line: string) => void = () => undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
     let buf = "";
     let first = true;
     child.stdout.on("data", (c: Buffer) => {
@@ -136,12 +132,27 @@ async function main(): Promise<void> {
         buf = buf.slice(nl + 1);
         if (first) {
           first = false;
-          resolve(JSON.parse(line));
-        } else if (line.startsWith("rss ")) peak = Math.max(peak, Number(line.slice(4)));
+          resolve(line);
+        } else rest(line);
       }
     });
-    child.once("exit", (code) => reject(new Error(`gateway process exited with ${code}`)));
+    child.once("exit", (code) => reject(new Error(`bench process exited with ${code} before it was ready`)));
   });
+}
+
+async function main(): Promise<void> {
+  const big = process.argv.includes("--big");
+  const store = await s3Server();
+  const serve = path.join(__dirname, `serve${path.extname(__filename)}`);
+  const meta = spawn(process.execPath, [...process.execArgv, serve, "metadata", JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
+  const service = JSON.parse(await firstLine(meta)) as { address: string; accessKeyId: string; secretAccessKey: string };
+  const keys = { accessKeyId: service.accessKeyId, secretAccessKey: service.secretAccessKey };
+  const child = spawn(process.execPath, [...process.execArgv, serve, "gateway", service.address, JSON.stringify(keys)], { stdio: ["pipe", "pipe", "inherit"] });
+  let peak = 0;
+  const resetPeak = () => (peak = 0);
+  const info = { ...keys, ...(JSON.parse(await firstLine(child, (line) => {
+    if (line.startsWith("rss ")) peak = Math.max(peak, Number(line.slice(4)));
+  })) as { endpoint: string }) };
   const direct: Side = {
     name: "direct", bucket: store.bucket, prefix: "direct-bench/",
     client: new S3Client({ endpoint: store.endpoint, region: store.region, forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } }),
@@ -169,8 +180,10 @@ async function main(): Promise<void> {
       results.push({ case: "big-5GiB-gateway", put_mb_s: +b.upMBs.toFixed(1), get_mb_s: +b.downMBs.toFixed(1), gateway_peak_rss_bytes: peak });
     }
   } finally {
-    child.stdin.end();
-    await new Promise((r) => child.once("exit", r));
+    for (const p of [child, meta]) {
+      p.stdin.end();
+      await new Promise((r) => p.once("exit", r));
+    }
     direct.client.destroy();
     gateway.client.destroy();
     agent.destroy();

@@ -1,16 +1,18 @@
-// The process under measurement: a metadata service (temp classic-level KV) and the S3 gateway in front of
-// it, with repositories stored on the S3-compatible server given in argv. Prints one JSON line with its
-// endpoint and keys, then "rss BYTES" every 100 ms so the bench can report the gateway's peak memory.
+// The processes under measurement, one role each so the gateway's memory is its own:
+//   serve.ts metadata S3JSON       a metadata service (temp classic-level KV) whose repositories live on the
+//                                  S3-compatible server described by S3JSON; prints {address, accessKeyId, secretAccessKey}
+//   serve.ts gateway ADDRESS KEYS  the S3 gateway in front of it (KEYS: JSON access key id and secret, the
+//                                  only credential it resolves); prints {endpoint}, then "rss BYTES" every 100 ms
+// Both stop when their stdin closes.
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { credentialResolver, createGatewayServer } from "../../src/gateway";
 import { TarnClient } from "../../src/client";
+import { credentialResolver, createGatewayServer } from "../../src/gateway";
 import { openLocalService, silentLogger } from "../../src/metadata";
 
-async function main(): Promise<void> {
-  const s3 = JSON.parse(process.argv[2]) as { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
+async function metadata(s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string }): Promise<() => Promise<void>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-gw-"));
   const svc = await openLocalService({
     dataDir: dir, clusterSecret: "bench gateway cluster secret, long enough", logger: silentLogger,
@@ -21,21 +23,32 @@ async function main(): Promise<void> {
   const admin = svc.admin!;
   const client = new TarnClient({ endpoints: [`127.0.0.1:${port}`], ...admin });
   await client.createRepository({ name: "bench", storageNamespace: `s3://${s3.bucket}/tarn-bench` });
-  const server = createGatewayServer({ client, credentials: credentialResolver((id) => svc.auth.secretOf(id)), readCacheMs: Number(process.env.BENCH_GATEWAY_READ_CACHE_MS ?? 0) });
+  client.close();
+  process.stdout.write(JSON.stringify({ address: `127.0.0.1:${port}`, accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey }) + "\n");
+  return async () => {
+    await svc.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+async function gateway(address: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<() => Promise<void>> {
+  const client = new TarnClient({ endpoints: [address], ...keys });
+  const credentials = credentialResolver((id) => (id === keys.accessKeyId ? { secretAccessKey: keys.secretAccessKey, userId: "admin" } : undefined));
+  const server = createGatewayServer({ client, credentials, readCacheMs: Number(process.env.BENCH_GATEWAY_READ_CACHE_MS ?? 0) });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const gw = (server.address() as AddressInfo).port;
-  process.stdout.write(JSON.stringify({ endpoint: `http://127.0.0.1:${gw}`, accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey }) + "\n");
+  process.stdout.write(JSON.stringify({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }) + "\n");
   setInterval(() => process.stdout.write(`rss ${process.memoryUsage.rss()}\n`), 100).unref();
-  const stop = async () => {
+  return async () => {
     server.closeAllConnections();
     server.close();
     client.close();
-    await svc.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
   };
-  process.on("SIGTERM", () => void stop());
-  process.stdin.on("end", () => void stop());
+}
+
+async function main(): Promise<void> {
+  const [role, ...args] = process.argv.slice(2);
+  const stop = role === "metadata" ? await metadata(JSON.parse(args[0])) : await gateway(args[0], JSON.parse(args[1]));
+  process.stdin.on("end", () => void stop().then(() => process.exit(0)));
   process.stdin.resume();
 }
 
