@@ -74,7 +74,15 @@ export class Raft {
     const restored = restoreConfig(new Changer(this.trk, this.raftLog.lastIndex()), confState);
     this.switchToConfig(restored);
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadState(hardState);
-    if (c.applied) this.raftLog.appliedTo(c.applied);
+    if (c.applied) {
+      if (c.applied > this.raftLog.lastIndex()) {
+        throw new RaftError("INVALID_STATE", `raft: applied index ${c.applied} is beyond the last log index ${this.raftLog.lastIndex()}`);
+      }
+      // The state machine may have made its applied index durable before the hard state that carried the
+      // commit (a runtime that applies while it persists): what was applied was committed.
+      if (c.applied > this.raftLog.committed) this.raftLog.committed = c.applied;
+      this.raftLog.appliedTo(c.applied);
+    }
     this.becomeFollower(this.term, NONE);
     this.logger.info("raft: starting", {
       id: this.id,

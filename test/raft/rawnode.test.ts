@@ -206,3 +206,19 @@ describe("raft RawNode flow control", () => {
     assert.equal(rn.status().lastIndex, last + 1);
   });
 });
+
+describe("raft RawNode restart", () => {
+  it("takes an applied index beyond the stored commit (applied while the hard state was being written)", () => {
+    const storage = new MemoryStorage({ confState: confState(["1", "2", "3"]), hardState: { term: 2, vote: "1", commit: 1 } });
+    storage.append([1, 2, 3].map((index) => ({ term: 2, index, type: 0, data: new Uint8Array([index]) })));
+    const rn = new RawNode(config("1", storage, { applied: 3 }));
+    assert.equal(rn.status().commit, 3);
+    assert.equal(rn.status().applied, 3);
+    assert.equal(rn.hasReady(), false, "nothing is applied twice");
+  });
+
+  it("refuses an applied index beyond the log", () => {
+    const storage = new MemoryStorage({ confState: confState(["1"]) });
+    assert.throws(() => new RawNode(config("1", storage, { applied: 5 })), /applied index 5 is beyond the last log index 0/);
+  });
+});
