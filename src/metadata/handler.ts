@@ -11,6 +11,11 @@ export interface ServiceDeps {
   auth: AuthManager;
   cluster: ClusterView;
   storage: Storage;
+  /**
+   * Where a repository created without a storage namespace lives: `<prefix>/<name>` (tarn run: a local
+   * directory in its data dir). Without it the namespace is required.
+   */
+  defaultNamespacePrefix?: string;
 }
 
 export interface CallContext {

@@ -29,6 +29,8 @@ export interface LocalServiceOptions {
   presignExpirySeconds?: number;
   /** Serve on this server (createGrpcServer), shared with a Raft member's peer API. */
   grpcServer?: grpc.Server;
+  /** Repositories created without a namespace go to `<prefix>/<name>`. */
+  defaultNamespacePrefix?: string;
   /** How long access keys and users are cached between calls (default 2000 ms; 0 = no cache). */
   credentialCacheMs?: number;
   /** Create the admin user when the store has no users (default true; one member of a new cluster does it). */
@@ -62,6 +64,7 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
     logger: options.logger,
     maxMessageBytes: options.maxMessageBytes,
     grpcServer: options.grpcServer,
+    defaultNamespacePrefix: options.defaultNamespacePrefix,
   });
   return {
     server,

@@ -36,6 +36,8 @@ export interface MetadataServerOptions {
   logger?: Logger;
   metrics?: ServiceMetrics;
   maxMessageBytes?: number;
+  /** See ServiceDeps.defaultNamespacePrefix. */
+  defaultNamespacePrefix?: string;
   /**
    * Add the services to this server (made with `createGrpcServer`) instead of a new one: a Raft member serves
    * its peer API on the same port.

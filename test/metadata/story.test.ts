@@ -119,6 +119,19 @@ describe("metadata service: the user story through TarnClient", () => {
     await assert.rejects(c.getRepository({ repository: "ops" }), { code: "NOT_FOUND" });
   });
 
+  it("puts a repository created without a namespace under the default prefix, when the server has one", async () => {
+    const withDefault = await startService({ defaultNamespacePrefix: `local://${t.dir}/default-lakes/` });
+    try {
+      const repo = await withDefault.client.createRepository({ name: "nons" });
+      assert.equal(repo.storageNamespace, `local://${t.dir}/default-lakes/nons`);
+      await withDefault.client.upload("nons", "main", "f", Buffer.from("x"));
+      assert.equal((await withDefault.client.downloadBuffer("nons", "main", "f")).toString(), "x");
+    } finally {
+      await withDefault.close();
+    }
+    await assert.rejects(t.client.createRepository({ name: "nons" }), { code: "INVALID_ARGUMENT", message: /object store URI is empty/ });
+  });
+
   it("manages users and access keys, and reports cluster status", async () => {
     const c = t.client;
     assert.equal((await c.whoAmI()).user.id, "admin");

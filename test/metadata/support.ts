@@ -21,7 +21,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startService(options: { cluster?: ClusterView; storeConfig?: ObjectStoreConfig; maxMessageBytes?: number } = {}): Promise<TestService> {
+export async function startService(options: { cluster?: ClusterView; storeConfig?: ObjectStoreConfig; maxMessageBytes?: number; defaultNamespacePrefix?: string } = {}): Promise<TestService> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-metadata-"));
   const svc = await openLocalService({ dataDir: dir, clusterSecret: CLUSTER_SECRET, logger: silentLogger, ...options });
   const port = await svc.server.listen("127.0.0.1:0");

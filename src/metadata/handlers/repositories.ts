@@ -2,12 +2,13 @@
 import { authorize, repoResource } from "../../auth";
 import { parseStoreUri } from "../../block";
 import { failedPrecondition, hasCode } from "../../errors";
+import { repositoryId } from "../../graveler";
 import { keys } from "../../graveler/keys";
 import { repositoryMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import type { CreateRepositoryRequest, DeleteRepositoryRequest, GetRepositoryRequest, ListRepositoriesRequest } from "../messages";
 
-export function repositoryService({ graveler, kv, storage }: ServiceDeps): ServiceHandlers {
+export function repositoryService({ graveler, kv, storage, defaultNamespacePrefix }: ServiceDeps): ServiceHandlers {
   /**
    * A new repository needs an empty namespace: leftover data/ and _tarn/ files of an earlier repository would
    * otherwise mix with its own. Taken names and namespaces claimed by a live repository are left to the
@@ -24,6 +25,7 @@ export function repositoryService({ graveler, kv, storage }: ServiceDeps): Servi
 
   return {
     CreateRepository: unary(async (r: CreateRepositoryRequest) => {
+      if (r.storageNamespace === "" && defaultNamespacePrefix) r.storageNamespace = `${defaultNamespacePrefix.replace(/\/+$/, "")}/${repositoryId(r.name)}`;
       parseStoreUri(r.storageNamespace); // INVALID_ARGUMENT naming what is wrong with the URI
       await refuseUsedNamespace(r);
       const repo = await graveler.createRepository(r.name, r.storageNamespace, { defaultBranch: r.defaultBranch || "main" });
