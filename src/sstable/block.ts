@@ -3,7 +3,7 @@
 // data-block keys must be strictly increasing, so a block that passed its checksum but was written wrongly
 // still cannot produce wrong answers.
 import { CorruptionError } from "../errors";
-import { compareBytes } from "./bytes";
+import { compareBytes, comparePrefixed, prefix } from "./bytes";
 import { BLOCK_TRAILER_SIZE } from "./format";
 
 /** A verified, decompressed block, ready to iterate (and to keep in the block cache). */
@@ -131,6 +131,10 @@ export class BlockIter {
     const data = this.data;
     const ro = this.restartsOffset;
     const headerLen = this.deltaHandles ? 2 : 3;
+    // Common prefix of the target with the nearest key known to sort below it, and above it: every key in
+    // between shares the shorter of the two, so comparisons start after it.
+    let lcpBelow = 0;
+    let lcpAbove = 0;
     while (left < right) {
       const mid = (left + right + 1) >>> 1;
       const o = ro + 4 * mid;
@@ -145,15 +149,25 @@ export class BlockIter {
         kp = this.restartKey(r);
         klen = this.restartKeyLen;
       }
-      const cmp = compareBytes(data, kp, kp + klen - this.trailerLen, target, 0, target.length);
-      if (cmp < 0) left = mid;
-      else if (cmp > 0) right = mid - 1;
-      else left = right = mid; // the restart key is the target itself
+      const userLen = klen - this.trailerLen;
+      const skip = Math.min(lcpBelow, lcpAbove, userLen);
+      const cmp = comparePrefixed(data, kp, kp + userLen, target, skip);
+      if (cmp < 0) {
+        left = mid;
+        lcpBelow = prefix.matched;
+      } else if (cmp > 0) {
+        right = mid - 1;
+        lcpAbove = prefix.matched;
+      } else {
+        left = right = mid; // the restart key is the target itself
+      }
     }
     this.havePrev = false;
     this.keyLen = 0;
     if (!this.parseAt(this.restartPoint(left), left)) return false;
-    while (this.compareUserKey(target) < 0) {
+    // Entries of this restart interval lie between the two bounds as well.
+    const skip = Math.min(lcpBelow, lcpAbove);
+    while (comparePrefixed(this.key, 0, this.keyLen - this.trailerLen, target, Math.min(skip, this.keyLen - this.trailerLen)) < 0) {
       if (!this.next()) return false;
     }
     return true;

@@ -15,3 +15,26 @@ export function compareBytes(a: Buffer, as: number, ae: number, b: Uint8Array, b
   }
   return alen - blen;
 }
+
+/** Where comparePrefixed reports the length of the common prefix it found (avoids returning a pair). */
+export const prefix = { matched: 0 };
+
+/**
+ * Compares a[as, ae) with the whole of b, knowing their first `skip` bytes are equal (skip <= both lengths),
+ * and records their common prefix length in prefix.matched. Seeks use it to skip the prefix a sorted block's
+ * keys share with the target, which for path-like keys is most of every key.
+ */
+export function comparePrefixed(a: Buffer, as: number, ae: number, b: Uint8Array, skip: number): number {
+  const alen = ae - as;
+  const blen = b.length;
+  const n = alen < blen ? alen : blen;
+  for (let i = skip; i < n; i++) {
+    const d = a[as + i] - b[i];
+    if (d !== 0) {
+      prefix.matched = i;
+      return d;
+    }
+  }
+  prefix.matched = n;
+  return alen - blen;
+}
