@@ -6,15 +6,21 @@ import { LevelKv } from "../../src/graveler/kv/level";
 import { MemoryKv } from "../../src/graveler/kv/memory";
 import { runKvConformance } from "./kv-conformance";
 
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-const tempDir = () => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-kv-"));
-  dirs.push(d);
-  return d;
-};
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), "tarn-kv-"));
 
-runKvConformance("classic-level", () => LevelKv.open(tempDir()));
+/** A classic-level store in a fresh directory that its close() removes. */
+async function levelInTempDir(): Promise<LevelKv> {
+  const dir = tempDir();
+  const kv = await LevelKv.open(dir);
+  const close = kv.close.bind(kv);
+  kv.close = async () => {
+    await close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return kv;
+}
+
+runKvConformance("classic-level", levelInTempDir);
 runKvConformance("memory", async () => new MemoryKv());
 
 describe("classic-level key-value store", () => {
@@ -29,5 +35,6 @@ describe("classic-level key-value store", () => {
     assert.equal((await kv.get(Buffer.from("a")))?.version, v);
     assert.ok((await kv.get(Buffer.from("b")))!.version > v);
     await kv.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
