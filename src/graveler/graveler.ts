@@ -57,6 +57,14 @@ export interface MergeOptions {
 }
 
 const STAGE_RETRIES = 20;
+/** The largest page a listing, log or diff returns: bounds the memory one call can take. */
+export const MAX_PAGE = 100_000;
+
+function pageSize(amount: number | undefined, fallback: number): number {
+  const n = amount ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw invalidArgument(`invalid amount ${n}: must be an integer from 1 to ${MAX_PAGE}`);
+  return n;
+}
 const newToken = () => randomBytes(16).toString("hex") as StagingToken;
 
 export class Graveler {
@@ -274,8 +282,7 @@ export class Graveler {
     const prefix = Buffer.from(pathPrefix(options.prefix));
     const delimiter = Buffer.from(pathPrefix(options.delimiter, "delimiter"));
     const after = Buffer.from(pathPrefix(options.after, "after"));
-    const amount = options.amount ?? 1000;
-    if (!Number.isInteger(amount) || amount < 1) throw invalidArgument(`invalid amount ${amount}: must be a positive integer`);
+    const amount = pageSize(options.amount, 1000);
     const resolved = await this.refs.resolve(repo.id, ref);
     const cursor = await this.viewCursor(repo, resolved, prefix);
     const results: Listing[] = [];
@@ -393,7 +400,7 @@ export class Graveler {
   async log(repoName: string, ref: string, options: { amount?: number; after?: string; firstParent?: boolean } = {}): Promise<Commit[]> {
     const repo = await this.getRepository(repoName);
     const from = await this.refs.resolve(repo.id, ref);
-    return this.refs.log(repo.id, from.commitId, { ...options, after: options.after as CommitId | undefined });
+    return this.refs.log(repo.id, from.commitId, { ...options, amount: pageSize(options.amount, 100), after: options.after as CommitId | undefined });
   }
 
   // --- diff ---
@@ -412,7 +419,8 @@ export class Graveler {
     const [l, r] = await Promise.all([leftRef, rightRef].map((ref) => this.refs.resolve(repo.id, ref)));
     const [lc, rc] = await Promise.all([l, r].map((x) => this.refs.getCommit(repo.id, x.commitId)));
     const after = page.after ? Buffer.from(pathPrefix(page.after, "after")) : undefined;
-    const diffs = await this.committed.diff(this.repo(repo), lc.metaRangeId, rc.metaRangeId, { after, limit: page.amount });
+    const limit = page.amount === undefined ? undefined : pageSize(page.amount, 1000);
+    const diffs = await this.committed.diff(this.repo(repo), lc.metaRangeId, rc.metaRangeId, { after, limit });
     return this.toDiffEntries(repo, diffs);
   }
 

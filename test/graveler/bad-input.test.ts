@@ -47,6 +47,14 @@ describe("graveler: bad input changes nothing", () => {
     await refused(() => env.g.getObject("repo1", "main", "x".repeat(1025)), "INVALID_ARGUMENT", /at most 1024/);
   });
 
+  it("refuses page sizes out of range", async () => {
+    for (const amount of [0, -1, 1.5, 100_001]) {
+      await refused(() => env.g.listObjects("repo1", "main", { amount }), "INVALID_ARGUMENT", /invalid amount/);
+      await refused(() => env.g.log("repo1", "main", { amount }), "INVALID_ARGUMENT", /invalid amount/);
+      await refused(() => env.g.diff("repo1", "main", "main", { amount }), "INVALID_ARGUMENT", /invalid amount/);
+    }
+  });
+
   it("refuses unknown refs and repositories", async () => {
     await refused(() => env.g.getObject("repo1", "nope", "a/001"), "NOT_FOUND", /ref "nope" not found in repository repo1/);
     await refused(() => env.g.createBranch("repo1", "b2", "deadbeef"), "NOT_FOUND", /ref "deadbeef" not found/);
