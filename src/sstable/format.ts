@@ -9,8 +9,9 @@
 //   [footer]                                     53 bytes (48 for legacy LevelDB-style files)
 //   <end of file>
 //
-// Every block is followed by a 5-byte trailer: 1 byte compression type, then a 4-byte masked CRC-32C over
-// the stored block bytes and the type byte. A block is a sequence of entries
+// Every block is followed by a 5-byte trailer: 1 byte compression type, then a 4-byte checksum over the
+// stored block bytes and the type byte: masked CRC-32C in what Tarn (and pebble) writes; RocksDB may use
+// xxHash, xxHash64 or XXH3 (its default since 7.x), named by the footer's checksum type. A block is a sequence of entries
 // (varint shared, varint non_shared, varint value_length, key delta, value), then an array of uint32
 // restart offsets (entries whose key is stored whole), then uint32 num_restarts.
 //
