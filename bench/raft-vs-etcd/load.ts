@@ -11,6 +11,8 @@ export interface LoadResult {
   opsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU seconds the system under test used during the measured window (see cpu.ts), if measured. */
+  cpuSeconds?: number;
 }
 
 const raw = (b: Buffer) => b;
@@ -45,8 +47,8 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** Runs `clients` closed loops of Put against `path` for warmupMs + durationMs; measures only the latter. */
-export async function runLoad(pool: ChannelPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string): Promise<LoadResult> {
+/** Runs `clients` closed loops of Put against `path` for warmupMs + durationMs; measures only the latter. `cpu` reads the CPU seconds of the system under test. */
+export async function runLoad(pool: ChannelPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string, cpu?: () => number): Promise<LoadResult> {
   const value = randomBytes(256);
   const latencies: number[] = [];
   let errors = 0;
@@ -68,10 +70,12 @@ export async function runLoad(pool: ChannelPool, path: string, clients: number, 
   const loops = Array.from({ length: clients }, (_, c) => loop(c));
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
+  const cpuBefore = cpu?.();
   const began = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, durationMs));
   stop = true;
   const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
+  const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
   await Promise.all(loops);
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -81,5 +85,6 @@ export async function runLoad(pool: ChannelPool, path: string, clients: number, 
     opsPerSec: latencies.length / elapsedS,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
+    cpuSeconds,
   };
 }

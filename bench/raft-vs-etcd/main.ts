@@ -14,6 +14,7 @@ import { freePorts } from "../../test/raft/process-kv";
 import { KvClient, KV_PATHS } from "../../test/raft/process-kv-rpc";
 import { MemberSpec, startMember, waitForLeader } from "../../test/raft/process-cluster";
 import { stopAllProcesses, waitUntil } from "../../test/support/processes";
+import { groupCpuSeconds } from "./cpu";
 import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "./etcd";
 import { ChannelPool, LoadResult, runLoad } from "./load";
 
@@ -28,12 +29,18 @@ const concurrencies = option("clients", "1,64,512").split(",").map(Number);
 const spread = process.argv.includes("--spread");
 const CHANNELS = 8;
 
-const fmt = (r: LoadResult) => `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
+/** CPU microseconds the three members spent per acknowledged write in the measured window. */
+const cpuPerOp = (r: LoadResult): number => (r.cpuSeconds !== undefined && r.ops > 0 ? (r.cpuSeconds * 1e6) / r.ops : NaN);
+
+const fmt = (r: LoadResult) =>
+  `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  ${cpuPerOp(r).toFixed(0).padStart(5)} us CPU/write  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
 
 interface Target {
   name: string;
   pool: ChannelPool;
   path: string;
+  /** The member processes, for their CPU time. */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -50,7 +57,7 @@ async function startTarn(root: string): Promise<Target> {
     const leader = await waitForLeader(clients, 30_000, procs);
     for (const c of clients.values()) c.close();
     const addresses = spread ? specs.map((s) => s.address) : [specs.find((s) => s.id === leader)!.address];
-    return { name: "tarn", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, stop };
+    return { name: "tarn", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, pids: procs.map((p) => p.child.pid!), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -65,7 +72,7 @@ async function startEtcd(root: string): Promise<Target> {
   try {
     const leader = await findEtcdLeader(members, 60_000);
     const addresses = spread ? members.map((m) => m.clientAddress) : [leader.clientAddress];
-    return { name: "etcd", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: ETCD_PUT, stop };
+    return { name: "etcd", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: ETCD_PUT, pids: members.map((m) => m.proc!.child.pid!), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -73,10 +80,11 @@ async function startEtcd(root: string): Promise<Target> {
 }
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-raft-etcd-"));
   const aim = spread ? "round-robin to all 3 members (3 channels each)" : `to the leader (${CHANNELS} channels)`;
   console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js) ${aim};`);
-  console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`);
   try {
     // Both clusters run side by side (an idle cluster only heartbeats), and each concurrency is measured on
     // one right after the other, so that both see the same machine load.
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
     try {
       for (const n of concurrencies) {
         for (const [target, results] of [[tarnTarget, tarn], [etcdTarget, etcd]] as const) {
-          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`);
+          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`, () => groupCpuSeconds(target.pids));
           console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}`);
           results.set(n, r);
         }
@@ -101,7 +109,10 @@ async function main(): Promise<void> {
     const rows = concurrencies.map((n) => {
       const t = tarn.get(n)!;
       const e = etcd.get(n)!;
-      console.log(`clients=${String(n).padStart(3)}  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x  p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x  p50 tarn/etcd ${(t.p50Ms / e.p50Ms).toFixed(2)}x`);
+      console.log(
+        `clients=${String(n).padStart(3)}  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x  p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x  ` +
+          `p50 tarn/etcd ${(t.p50Ms / e.p50Ms).toFixed(2)}x  CPU/write tarn/etcd ${(cpuPerOp(t) / cpuPerOp(e)).toFixed(2)}x`,
+      );
       const round = (v: number) => Math.round(v * 100) / 100;
       return {
         clients: n,
@@ -112,12 +123,14 @@ async function main(): Promise<void> {
         tarn_p99_ms: round(t.p99Ms),
         etcd_p99_ms: round(e.p99Ms),
         throughput_ratio: round(t.opsPerSec / e.opsPerSec),
+        tarn_cpu_us_per_op: Math.round(cpuPerOp(t)),
+        etcd_cpu_us_per_op: Math.round(cpuPerOp(e)),
         tarn_errors: t.errors,
         etcd_errors: e.errors,
       };
     });
     console.log(`load average after the run ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, client: `grpc-js unary Put, same encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
+    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, client: `grpc-js unary Put, same encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
   } finally {
     await stopAllProcesses();
     fs.rmSync(root, { recursive: true, force: true });
