@@ -37,6 +37,7 @@ import {
 } from "./keyspace";
 import { downloadSnapshot, SnapshotStore } from "./snapshot-store";
 import { loadSnapshotFile, writeSnapshotFile } from "./snapshot-file";
+import { SnapshotUploader } from "./snapshot-uploader";
 
 export interface StateMachineOptions {
   /** The node's data dir: the database lives in `<dir>/state`, snapshot files pass through `<dir>/tmp`. */
@@ -69,6 +70,7 @@ export class TarnStateMachine implements StateMachine {
   private readonly gate = new SwapGate();
   private metaWrite: Promise<void> = Promise.resolve();
   private readonly snapshots: SnapshotStore;
+  readonly uploader: SnapshotUploader;
   private readonly tmp: string;
   private closed = false;
   /** Commands rejected because they did not decode (every node counts the same). */
@@ -84,6 +86,7 @@ export class TarnStateMachine implements StateMachine {
     this.membershipRecord = opts.initialMembership;
     this.tmp = path.join(opts.dir, "tmp");
     this.snapshots = new SnapshotStore(opts.store, opts.keepSnapshots ?? 10, opts.log);
+    this.uploader = new SnapshotUploader(this.snapshots, path.join(opts.dir, "snapshots"), opts.log);
   }
 
   static async open(opts: StateMachineOptions): Promise<TarnStateMachine> {
@@ -95,6 +98,7 @@ export class TarnStateMachine implements StateMachine {
     const sm = new TarnStateMachine(await openDb(paths.live), paths, opts);
     try {
       await sm.loadMeta();
+      sm.uploader.resume();
     } catch (err) {
       await sm.db.close();
       throw err;
@@ -150,13 +154,16 @@ export class TarnStateMachine implements StateMachine {
       const file = path.join(this.tmp, `snapshot-${applied.index}.sst`);
       try {
         await writeSnapshotFile(this.db, file, applied, this.membershipRecord);
-        const reference = await this.snapshots.upload(file, applied);
-        await this.db.put(SNAPSHOT_KEY, Buffer.from(reference, "utf8"));
-        this.lastSnapshot = reference;
-        return reference;
-      } finally {
+      } catch (err) {
         fs.rmSync(file, { force: true });
+        throw err;
       }
+      // The file is whole and durable: the upload happens in the background (snapshot-uploader.ts).
+      const reference = this.uploader.adopt(file, applied);
+      this.uploader.enqueue(reference);
+      await this.db.put(SNAPSHOT_KEY, Buffer.from(reference, "utf8"));
+      this.lastSnapshot = reference;
+      return reference;
     });
   }
 
@@ -168,7 +175,12 @@ export class TarnStateMachine implements StateMachine {
     }
     const file = path.join(this.tmp, `restore-${ref.index}.sst`);
     try {
-      const { name, source } = await downloadSnapshot(this.opts.store, snapshot.reference, file, fetch);
+      // Our own snapshot may not have reached the store yet (a restart before its upload finished).
+      const own = fs.existsSync(this.uploader.localFile(snapshot.reference));
+      if (own) fs.copyFileSync(this.uploader.localFile(snapshot.reference), file);
+      const { name, source } = own
+        ? { name: this.uploader.localFile(snapshot.reference), source: "store" as const }
+        : await downloadSnapshot(this.opts.store, snapshot.reference, file, fetch);
       fs.rmSync(this.paths.restoring, { recursive: true, force: true });
       const fresh = await openDb(this.paths.restoring);
       let info;
@@ -195,9 +207,9 @@ export class TarnStateMachine implements StateMachine {
     }
   }
 
-  readSnapshot(reference: string): Promise<Uint8Array> {
+  async readSnapshot(reference: string): Promise<Uint8Array> {
     this.snapshots.parse(reference);
-    return this.opts.store.getBuffer(reference);
+    return this.uploader.readLocal(reference) ?? this.opts.store.getBuffer(reference);
   }
 
   onConfChange(change: ConfChange, confState: ConfState): void {
@@ -246,6 +258,7 @@ export class TarnStateMachine implements StateMachine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.uploader.stop();
     await this.metaWrite.catch(() => undefined);
     await this.gate.exclusive(() => this.db.close());
   }

@@ -1,9 +1,10 @@
 // A StateNode is one member of the metadata Raft group: the durable Raft log, the gRPC peer transport, the
 // state machine on classic-level, the snapshot store, and the replicated key-value store over them.
 //
-//   <dataDir>/raft/   the Raft log (raft/storage)
-//   <dataDir>/state/  the state database (keyspace.ts), with its restore siblings (db-dir.ts)
-//   <dataDir>/tmp/    snapshot tables on their way to or from the snapshot store
+//   <dataDir>/raft/       the Raft log (raft/storage)
+//   <dataDir>/state/      the state database (keyspace.ts), with its restore siblings (db-dir.ts)
+//   <dataDir>/snapshots/  snapshot tables this member wrote: whole, waiting for or done with their upload
+//   <dataDir>/tmp/        snapshot tables being written or downloaded
 //
 // Peers authenticate with the member key derived from the cluster secret, so a gateway (which holds only
 // the gateway key) cannot act as a peer.
@@ -67,8 +68,11 @@ export interface StateNodeStatus {
   /** The last index applied to this member's database. */
   applied: number;
   members: { id: string; address?: string; role: MemberRole }[];
-  /** The newest snapshot this member wrote, and the last one it restored. */
+  /** The newest snapshot this member wrote, the newest it has put in the snapshot store, the last it restored. */
   lastSnapshot?: string;
+  lastUploadedSnapshot?: string;
+  /** Snapshots written but not yet in the store (uploads retry in the background). */
+  snapshotUploadsPending: number;
   lastRestore?: RestoreRecord;
   /** Commands in the log that did not decode and were rejected (the same count on every member). */
   rejectedCommands: number;
@@ -145,6 +149,8 @@ export class StateNode {
       applied: this.machine.appliedIndex(),
       members,
       lastSnapshot: this.machine.lastSnapshot,
+      lastUploadedSnapshot: this.machine.uploader.lastUploaded,
+      snapshotUploadsPending: this.machine.uploader.pending(),
       lastRestore: this.machine.lastRestore,
       rejectedCommands: this.machine.rejectedCommands,
     };

@@ -10,7 +10,7 @@ import { TableWriter } from "../../src/sstable";
 import { loadSnapshotFile, StateNode, writeSnapshotFile } from "../../src/state";
 import { openDb } from "../../src/state/db-dir";
 import { APPLIED_KEY, encodeApplied, encodeMembership, encodeStored, userKey } from "../../src/state/keyspace";
-import { b, quiet, startCluster } from "./cluster";
+import { b, quiet, startCluster, until } from "./cluster";
 import { freePort } from "../support/ports";
 
 const membership = { confState: { voters: ["n1"], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }, addresses: { n1: "127.0.0.1:1" } };
@@ -30,10 +30,12 @@ describe("state: corrupt snapshots", function () {
     for (let i = 0; i < 30; i++) await node.kv.write({ mutations: [{ op: "put", key: b(`k${i}`), value: b(`v${i}`) }] });
     const reference = node.status().lastSnapshot!;
     assert.ok(reference, "a snapshot was taken");
+    await until("the snapshot uploaded", () => node.status().lastUploadedSnapshot === reference);
     const dir = c.dataDir("n1");
     await c.stopNode("n1");
     // Lose the database (the Raft log still says the state starts at the snapshot) and damage the snapshot.
     fs.rmSync(path.join(dir, "state"), { recursive: true, force: true });
+    fs.rmSync(path.join(dir, "snapshots"), { recursive: true, force: true });
     const good = await c.store.getBuffer(reference);
     const bad = Buffer.from(good);
     bad[100] ^= 0xff;

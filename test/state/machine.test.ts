@@ -11,7 +11,7 @@ import type { KvBatch } from "../../src/graveler/kv/types";
 import type { Entry } from "../../raft/types";
 import { EntryType } from "../../raft/types";
 import { decodeResult, encodeCommand, ResultStatus, TarnStateMachine } from "../../src/state";
-import { b } from "./cluster";
+import { b, until } from "./cluster";
 
 const membership = { confState: { voters: ["n1"], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }, addresses: { n1: "127.0.0.1:1" } };
 const entry = (index: number, batch: KvBatch, term = 1): Entry => ({ index, term, type: EntryType.Normal, data: encodeCommand(batch) });
@@ -73,6 +73,8 @@ describe("state: the state machine", () => {
     const reference = await sm.snapshot(4); // index 4: a no-op the runtime counted
     assert.equal(reference, "snapshots/4-1.sst");
     assert.equal(sm.appliedIndex(), 4);
+    await until("the upload", () => sm.uploader.lastUploaded === reference);
+    assert.ok(await store.exists(reference));
     await sm.apply([entry(5, { mutations: [{ op: "put", key: b("later"), value: b("x") }] })]);
     await sm.restore({ metadata: { index: 4, term: 1, confState: membership.confState }, reference }, () => Promise.reject(new Error("unused")));
     assert.equal(sm.appliedIndex(), 4);

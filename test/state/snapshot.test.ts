@@ -51,6 +51,7 @@ describe("state snapshots and restore", function () {
       await writeKeys(leader, 80, 140);
       await until("a snapshot past the wipe", () => parseSnapshotKey(leader.status().lastSnapshot!)!.index > 100);
       const newest = leader.status().lastSnapshot!;
+      await until("the newest snapshot uploaded", () => leader.status().lastUploadedSnapshot === newest);
       assert.ok(await store.exists(newest), `${newest} is in ${store.uri}`);
 
       const back = await c.start(victim);
