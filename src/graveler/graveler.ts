@@ -10,13 +10,13 @@ import type { MergeStrategy } from "./committed/merge";
 import { decodeEntry, Entry, encodeEntry, sameIdentity } from "./entry";
 import { BranchId, branchId, CommitId, MetaRangeId, path as validPath, pathPrefix, repositoryId, StagingToken, tagId, TagId } from "./ids";
 import type { KvStore } from "./kv/types";
-import { prefixEnd } from "./kv/types";
 import { keys } from "./keys";
 import { computeCommitId } from "./refs/commit-id";
 import { Branch, Page, RefManager, ResolvedRef } from "./refs/manager";
 import type { BranchRecord, Commit, Repository } from "./refs/records";
 import { MergedStagingCursor, stagedChunks } from "./staging/cursor";
 import { StagingManager } from "./staging/manager";
+import { listPage, Listing } from "./listing";
 import { ViewCursor } from "./view";
 
 export interface GravelerOptions {
@@ -40,7 +40,6 @@ export interface ListOptions {
   amount?: number;
 }
 
-export type Listing = { path: string; entry: Entry } | { commonPrefix: string };
 
 export interface DiffEntry {
   type: "added" | "removed" | "changed";
@@ -285,29 +284,8 @@ export class Graveler {
     const amount = pageSize(options.amount, 1000);
     const resolved = await this.refs.resolve(repo.id, ref);
     const cursor = await this.viewCursor(repo, resolved, prefix);
-    const results: Listing[] = [];
     try {
-      let start: Buffer = prefix;
-      if (after.length > 0 && Buffer.compare(after, prefix) >= 0) {
-        start = delimiter.length > 0 && after.subarray(after.length - delimiter.length).equals(delimiter) ? prefixEnd(after) ?? after : Buffer.concat([after, Buffer.from([0])]);
-      }
-      let ok = await cursor.seekGE(start);
-      while (ok && results.length < amount) {
-        const { key, value } = cursor.current();
-        if (!key.subarray(0, prefix.length).equals(prefix)) break;
-        const at = delimiter.length > 0 ? key.indexOf(delimiter, prefix.length) : -1;
-        if (at >= 0) {
-          const common = key.subarray(0, at + delimiter.length);
-          results.push({ commonPrefix: common.toString("utf8") });
-          const past = prefixEnd(common);
-          ok = past ? await cursor.seekGE(past) : false;
-        } else {
-          results.push({ path: key.toString("utf8"), entry: decodeEntry(value, `entry ${key.toString()} of repository ${repo.id}`) });
-          ok = await cursor.next();
-        }
-      }
-      const hasMore = ok && cursor.current().key.subarray(0, prefix.length).equals(prefix);
-      return { results, hasMore };
+      return await listPage(cursor, { prefix, delimiter, after, amount }, (key, value) => decodeEntry(value, `entry ${key.toString()} of repository ${repo.id}`));
     } finally {
       cursor.close();
     }
@@ -519,4 +497,4 @@ export class Graveler {
   }
 }
 
-export type { Change, Commit, Repository };
+export type { Change, Commit, Repository, Listing };
