@@ -12,6 +12,7 @@ import type { Entry } from "../../raft/types";
 import { EntryType } from "../../raft/types";
 import { decodeResult, encodeCommand, ResultStatus, TarnStateMachine } from "../../src/state";
 import { b, until } from "./cluster";
+import { TarnError } from "../../src/errors";
 
 const membership = { confState: { voters: ["n1"], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }, addresses: { n1: "127.0.0.1:1" } };
 const entry = (index: number, batch: KvBatch, term = 1): Entry => ({ index, term, type: EntryType.Normal, data: encodeCommand(batch) });
@@ -80,6 +81,30 @@ describe("state: the state machine", () => {
     assert.equal(sm.appliedIndex(), 4);
     assert.deepEqual((await sm.scan({})).map((r) => `${r.key}=${r.value}@${r.version}`), ["k=3@3"]);
     assert.deepEqual(sm.lastRestore, { reference, index: 4, entries: 2, source: "store" }); // the applied record and k
+    await sm.close();
+  });
+
+  it("returns from snapshot() while the store refuses uploads, and uploads once it takes them", async () => {
+    let refusals = 6;
+    const inner = store;
+    const flaky = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === "put") {
+          return (...args: Parameters<ObjectStore["put"]>) => (refusals-- > 0 ? Promise.reject(new TarnError("UNAVAILABLE", "flaky store: put refused")) : target.put(...args));
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const sm = await TarnStateMachine.open({ dir: path.join(root, "node"), store: flaky, initialMembership: membership });
+    await sm.apply([1, 2].map(step));
+    const reference = await sm.snapshot(2);
+    assert.equal(sm.uploader.pending(), 1, "the upload is still to do");
+    assert.equal(decodeResult((await sm.apply([step(3)]))[0]).status, ResultStatus.Applied, "applies go on meanwhile");
+    // The member serves the file itself until the store has it.
+    assert.ok(Buffer.from(await sm.readSnapshot(reference)).length > 0);
+    await until("the upload after the refusals", () => sm.uploader.pending() === 0);
+    assert.ok(refusals < 0 && (await store.exists(reference)));
     await sm.close();
   });
 });
