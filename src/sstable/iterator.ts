@@ -18,6 +18,12 @@ export interface TableIterator {
   close(): void;
 }
 
+/** How an iterator reads blocks: scans read ahead and may skip filling the block cache; lookups read exactly. */
+export interface ReadMode {
+  readonly sequential: boolean;
+  readonly fillCache: boolean;
+}
+
 /** What an iterator needs from its reader. */
 export interface BlockLoader {
   readonly name: string;
@@ -25,7 +31,7 @@ export interface BlockLoader {
   readonly indexLayout: BlockLayout;
   readonly twoLevel: boolean;
   readonly topIndex: Block;
-  loadBlock(offset: number, size: number, what: "data block" | "index partition", sequential: boolean): Block;
+  loadBlock(offset: number, size: number, what: "data block" | "index partition", mode: ReadMode): Block;
 }
 
 /** Walks the index, yielding data-block handles in order. */
@@ -35,7 +41,7 @@ class IndexCursor {
 
   constructor(
     private readonly t: BlockLoader,
-    private readonly sequential: boolean,
+    private readonly mode: ReadMode,
   ) {}
 
   /** The current data block handle (valid after a true return). */
@@ -80,7 +86,7 @@ class IndexCursor {
   private enterPartition(seek: boolean, key: Buffer | undefined): boolean {
     for (;;) {
       this.top.decodeValueHandle();
-      const block = this.t.loadBlock(this.top.handleOffset, this.top.handleSize, "index partition", this.sequential);
+      const block = this.t.loadBlock(this.top.handleOffset, this.top.handleSize, "index partition", this.mode);
       this.part.init(block, this.t.indexLayout, this.t.name, `index partition at ${this.top.handleOffset}`);
       const ok = seek ? this.part.seekGE(key!) : this.part.first();
       if (ok) return this.decoded(this.part);
@@ -102,12 +108,11 @@ export class TableIteratorImpl implements TableIterator {
 
   constructor(
     private readonly t: BlockLoader,
-    /** Scans read ahead; point lookups read exactly the blocks they need. */
-    private readonly sequential: boolean,
+    private readonly mode: ReadMode,
     /** For inspection tools: return entries of every kind instead of failing on anything but Set. */
     private readonly anyKind = false,
   ) {
-    this.index = new IndexCursor(t, sequential);
+    this.index = new IndexCursor(t, mode);
   }
 
   first(): boolean {
@@ -165,7 +170,7 @@ export class TableIteratorImpl implements TableIterator {
   private enterBlock(seek: boolean, key: Buffer | undefined): boolean {
     for (;;) {
       const offset = this.index.offset;
-      const block = this.t.loadBlock(offset, this.index.size, "data block", this.sequential);
+      const block = this.t.loadBlock(offset, this.index.size, "data block", this.mode);
       this.data.init(block, this.t.dataLayout, this.t.name, `data block at ${offset}`);
       const ok = seek ? this.data.seekGE(key!) : this.data.first();
       if (ok) {

@@ -9,7 +9,7 @@ import { Decoder } from "./coding";
 import { Footer, parseFooter } from "./footer";
 import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, IndexType, PROPERTIES_BLOCK_NAME } from "./format";
 import { BlockHandle, decodeHandle, formatHandle, handleWithin } from "./handle";
-import { BlockLoader, TableIterator, TableIteratorImpl } from "./iterator";
+import { BlockLoader, ReadMode, TableIterator, TableIteratorImpl } from "./iterator";
 import { decodePropertyMap, isStandardProperty, numericProperty, PROP } from "./properties";
 import { BufferSource, FileSource, Source } from "./source";
 
@@ -29,6 +29,10 @@ export interface TableProperties {
   /** Every property as stored. */
   all: Map<string, Buffer>;
 }
+
+const LOOKUP: ReadMode = { sequential: false, fillCache: true };
+const SCAN: ReadMode = { sequential: true, fillCache: true };
+const SCAN_NO_FILL: ReadMode = { sequential: true, fillCache: false };
 
 export interface TableReaderOptions {
   cache?: BlockCache;
@@ -101,20 +105,24 @@ export class TableReader implements BlockLoader {
   get(key: Buffer): Buffer | undefined {
     this.checkOpen();
     // One reusable cursor for lookups: readers are used from one thread, synchronously.
-    const it = (this.lookup ??= new TableIteratorImpl(this, false));
+    const it = (this.lookup ??= new TableIteratorImpl(this, LOOKUP));
     if (!it.seekGE(key)) return undefined;
     return it.compareKey(key) === 0 ? it.value() : undefined;
   }
 
-  iterator(): TableIterator {
+  /**
+   * An iterator over every entry. With `fillCache: false` a scan uses blocks already cached but does not add
+   * the ones it reads (a one-pass walk over a whole table should not push out the blocks lookups need).
+   */
+  iterator(options?: { fillCache?: boolean }): TableIterator {
     this.checkOpen();
-    return new TableIteratorImpl(this, true);
+    return new TableIteratorImpl(this, options?.fillCache === false ? SCAN_NO_FILL : SCAN);
   }
 
   /** An iterator that also exposes entry kinds and sequence numbers (for inspection tools). */
   rawIterator(): TableIteratorImpl {
     this.checkOpen();
-    return new TableIteratorImpl(this, true, true);
+    return new TableIteratorImpl(this, SCAN_NO_FILL, true);
   }
 
   close(): void {
@@ -126,7 +134,7 @@ export class TableReader implements BlockLoader {
   }
 
   /** Reads, verifies and parses a data block or index partition, through the cache when there is one. */
-  loadBlock(offset: number, size: number, what: "data block" | "index partition", sequential: boolean): Block {
+  loadBlock(offset: number, size: number, what: "data block" | "index partition", mode: ReadMode): Block {
     this.checkOpen();
     if (this.cache) {
       const hit = this.cache.get(offset, size);
@@ -141,14 +149,15 @@ export class TableReader implements BlockLoader {
     if (!handleWithin(h, this.blocksEnd)) {
       throw new CorruptionError(this.name, `${where}: handle ${formatHandle(h)} points outside the file's ${this.blocksEnd} bytes of blocks`);
     }
-    const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, sequential);
+    const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, mode.sequential);
     let contents = openBlock(stored, h.size, this.footer.checksumType, this.name, where);
     // An uncompressed block read through the read-ahead window is a view of 512 KiB: copy what we keep.
-    const keep = this.cache !== undefined || what === "index partition";
-    if (keep && this.source.windowed && sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
+    const cacheIt = this.cache !== undefined && mode.fillCache;
+    const pinIt = this.cache === undefined && what === "index partition";
+    if ((cacheIt || pinIt) && this.source.windowed && mode.sequential && contents.buffer === stored.buffer) contents = Buffer.from(contents);
     const block = parseBlock(contents, this.name, where);
-    if (this.cache) this.cache.set(h.offset, h.size, block);
-    else if (what === "index partition") this.pinnedPartitions.set(h.offset, { size: h.size, block });
+    if (cacheIt) this.cache!.set(h.offset, h.size, block);
+    else if (pinIt) this.pinnedPartitions.set(h.offset, { size: h.size, block });
     return block;
   }
 
@@ -171,7 +180,7 @@ export class TableReader implements BlockLoader {
         out.push(top.handle);
         continue;
       }
-      const part = new BlockIter().init(this.loadBlock(top.handle.offset, top.handle.size, "index partition", false), this.indexLayout, this.name, `index partition at ${top.handle.offset}`);
+      const part = new BlockIter().init(this.loadBlock(top.handle.offset, top.handle.size, "index partition", LOOKUP), this.indexLayout, this.name, `index partition at ${top.handle.offset}`);
       for (let ok = part.first(); ok; ok = part.next()) {
         part.decodeValueHandle();
         out.push({ offset: part.handleOffset, size: part.handleSize });

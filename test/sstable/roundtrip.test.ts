@@ -173,6 +173,22 @@ describe("sstable: round trips", function () {
       }
       assert.ok(cache.usedBytes <= cache.capacityBytes, `cache holds ${cache.usedBytes} of ${cache.capacityBytes}`);
     }
+    // A scan that does not fill the cache leaves it as it was.
+    const before = cache.usedBytes;
+    const fresh = new BlockCache(10 * 2 ** 20);
+    const w = TableWriter.inMemory();
+    for (let i = 0; i < 5000; i++) w.add(Buffer.from(`s${String(i).padStart(8, "0")}`), Buffer.alloc(40));
+    const scanned = TableReader.fromBuffer(w.finish().bytes!, "scan.sst", { cache: fresh });
+    const it = scanned.iterator({ fillCache: false });
+    let n = 0;
+    for (let ok = it.first(); ok; ok = it.next()) n++;
+    assert.equal(n, 5000);
+    assert.equal(fresh.usedBytes, 0);
+    const filling = scanned.iterator();
+    for (let ok = filling.first(); ok; ok = filling.next());
+    assert.ok(fresh.usedBytes > 0);
+    assert.equal(cache.usedBytes, before);
+
     const hits = cache.hits;
     readers[0].get(Buffer.from("k00000000"));
     readers[0].get(Buffer.from("k00000001"));
