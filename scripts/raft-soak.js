@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A long soak of the Raft simulator (the same one `npm test` runs over 500 short seeds), over compiled tests:
-//   npm run build && node scripts/raft-soak.js [--from 1] [--seeds 5000] [--steps 3000] [--quiet-steps 300]
+//   npm run build && node scripts/raft-soak.js [--from 1] [--seeds 5000] [--steps 3000] [--quiet-steps 400]
 // Prints progress as it goes and, for each failing seed, the failure, the end of its trace, and the command
 // that replays it; the last line is one JSON object with the totals. Exits non-zero if any seed failed.
 const path = require("node:path");
@@ -14,7 +14,7 @@ const opt = (name, dflt) => {
 const from = opt("from", 1);
 const seeds = opt("seeds", 5000);
 const steps = opt("steps", 3000);
-const quietSteps = opt("quiet-steps", 300);
+const quietSteps = opt("quiet-steps", 400);
 
 const sim = require(path.join(__dirname, "..", "dist", "test", "raft", "sim", "index.js"));
 const totals = { seeds: 0, failed: 0, ops: 0, completed: 0, timedOut: 0, crashes: 0, leaderChanges: 0, confChanges: 0, snapshotsSent: 0 };

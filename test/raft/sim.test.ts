@@ -31,7 +31,7 @@ describe("raft deterministic simulation", function () {
   it(`keeps every safety property and a linearizable history over ${seeds.length} seed(s)`, () => {
     const totals = { ops: 0, completed: 0, timedOut: 0, leaderChanges: 0, crashes: 0, confChanges: 0, snapshotsSent: 0, fiveNodeRuns: 0 };
     for (const seed of seeds) {
-      const r = runSeed(seed, { steps, quietSteps: 200, trace: process.env.RAFT_TRACE === "1" });
+      const r = runSeed(seed, { steps, quietSteps: 400, trace: process.env.RAFT_TRACE === "1" });
       totals.ops += r.ops;
       totals.completed += r.completed;
       totals.timedOut += r.timedOut;

@@ -111,6 +111,14 @@ export class Simulation {
     for (const id of ids) this.addNode(id, new Disk(boot, { term: 1, vote: "", commit: 1 })).start();
   }
 
+  private tickRates = new Map<NodeId, number>();
+
+  private tickRate(id: NodeId): number {
+    let r = this.tickRates.get(id);
+    if (r === undefined) this.tickRates.set(id, (r = this.rng.pick([1, 1, 0.9, 0.75])));
+    return r;
+  }
+
   private addNode(id: NodeId, disk: Disk): SimNode {
     const n = new SimNode(id, disk, this.env);
     this.nodes.set(id, n);
@@ -218,7 +226,8 @@ export class Simulation {
     for (const n of this.nodes.values()) {
       if (!n.up && !n.retired && !this.quiet && this.now >= n.downUntil) n.start();
     }
-    for (const n of this.nodes.values()) n.rn?.tick();
+    // Clocks drift while faults run: each node ticks at its own rate (ticks are the only clock the core has).
+    for (const n of this.nodes.values()) if (n.rn && (this.quiet || this.rng.chance(this.tickRate(n.id)))) n.rn.tick();
     this.deliver();
     for (const n of this.nodes.values()) {
       for (let i = 0; i < 4 && n.up; i++) {
