@@ -10,6 +10,7 @@ import type { KvBatch, KvRecord, KvScanOptions, KvStore } from "../graveler/kv/t
 import { decodeResult, encodeCommand, ResultStatus } from "./command";
 import type { TarnStateMachine } from "./machine";
 import { fromRaftError } from "./raft-errors";
+import { ReadBarrier } from "./read-barrier";
 
 /** Largest encoded command (the peer transport carries up to 16 MiB per batch). */
 export const MAX_COMMAND_BYTES = 4 * 1024 * 1024;
@@ -23,11 +24,12 @@ export class ReplicatedKv implements KvStore {
     private readonly raft: RaftNode,
     private readonly sm: TarnStateMachine,
     readonly readMode: ReadMode = "linearizable",
+    private readonly reads: ReadBarrier = new ReadBarrier(() => raft.readIndex()),
   ) {}
 
   /** The same store, reading this member's database without ReadIndex (may lag the leader). */
   localReads(): ReplicatedKv {
-    return new ReplicatedKv(this.raft, this.sm, "local");
+    return new ReplicatedKv(this.raft, this.sm, "local", this.reads);
   }
 
   async get(key: Buffer): Promise<KvRecord | undefined> {
@@ -69,7 +71,7 @@ export class ReplicatedKv implements KvStore {
   private async barrier(what: string): Promise<void> {
     if (this.readMode === "local") return;
     try {
-      await this.raft.readIndex();
+      await this.reads.wait();
     } catch (err) {
       throw fromRaftError(err, `linearizable ${what}`);
     }
