@@ -176,6 +176,51 @@ describe("sstable: corrupt tables", function () {
     assert.match(err.message, /^unsorted\.sst: corrupt: data block at 0: keys out of order/);
   });
 
+  it("blocks damaged behind a valid checksum (a buggy writer) fail as CorruptionError, never another error or a hang", () => {
+    let seed = 12345;
+    const rnd = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    for (const options of [
+      { blockSize: 128, indexBlockSize: 64, compression: "none" as const },
+      { blockSize: 256, compression: "none" as const, blockRestartInterval: 3 },
+    ]) {
+      const w = TableWriter.inMemory(options);
+      const keys = Array.from({ length: 200 }, (_, i) => Buffer.from(`key-${String(i * 7).padStart(5, "0")}${"x".repeat(i % 5)}`));
+      keys.forEach((k, i) => w.add(k, Buffer.from(`v${i}`.repeat(i % 4))));
+      const good = w.finish().bytes!;
+      const r = TableReader.fromBuffer(good, "good.sst");
+      const blocks = [...r.dataBlocks(), ...(r.twoLevel ? r.indexEntries().map((e) => e.handle) : []), r.footer.index, r.footer.metaindex, r.metaindex.get("rocksdb.properties")!];
+      for (let round = 0; round < 800; round++) {
+        const b = Buffer.from(good);
+        const h = blocks[Math.floor(rnd() * blocks.length)];
+        for (let k = 1 + Math.floor(rnd() * 4); k > 0; k--) {
+          b[h.offset + Math.floor(rnd() * h.size)] = rnd() < 0.5 ? Math.floor(rnd() * 256) : [0, 0x7f, 0x80, 0xff][Math.floor(rnd() * 4)];
+        }
+        b.writeUInt32LE(maskCrc(crc32c(b, h.offset, h.offset + h.size + 1)), h.offset + h.size + 1);
+        try {
+          const damaged = TableReader.fromBuffer(b, "damaged.sst");
+          const it = damaged.iterator();
+          let n = 0;
+          for (let ok = it.first(); ok; ok = it.next()) {
+            it.key();
+            it.value();
+            if (++n > 10_000) assert.fail("iteration does not end");
+          }
+          for (let i = 0; i < keys.length; i += 5) {
+            damaged.get(keys[i]);
+            damaged.iterator().seekGE(keys[i]);
+          }
+        } catch (err) {
+          if (!(err instanceof CorruptionError)) assert.fail(`round ${round}: ${String(err)}`);
+        }
+      }
+    }
+  });
+
   it("the writer refuses keys that are not strictly increasing", () => {
     const w = TableWriter.inMemory();
     w.add(Buffer.from("b"), Buffer.alloc(0));
