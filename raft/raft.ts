@@ -1,9 +1,8 @@
 // The Raft state machine (etcd's raft.go): terms, roles, elections, replication bookkeeping. It does no
 // I/O: it appends to an in-memory log, queues messages in `msgs`, and is told by the RawNode what the
 // runtime has persisted and applied. The per-role message handlers live in step-leader.ts and
-// step-follower.ts.
-import { Changer, encodeConfChange, enterJoint, isLeaveJoint, restoreConfig } from "./confchange";
-import type { ChangeResult } from "./confchange";
+// step-follower.ts; snapshots and membership changes in membership.ts.
+import { Changer, restoreConfig } from "./confchange";
 import { silentLogger, validateConfig } from "./config";
 import type { RaftConfig, RaftLogger } from "./config";
 import { ProposalDroppedError, RaftError } from "./errors";
@@ -11,12 +10,13 @@ import { RaftLog } from "./log/raft-log";
 import { payloadSize } from "./log/util";
 import { CAMPAIGN_TRANSFER, newMessage, voteRespType } from "./messages";
 import { VoteResult } from "./quorum";
+import { switchToConfig } from "./membership";
 import { ReadOnly } from "./read-only";
 import { stepLeader } from "./step-leader";
 import { stepCandidate, stepFollower } from "./step-follower";
 import { Progress, ProgressState, ProgressTracker } from "./tracker";
 import { CompactedError, EntryType, MessageType, NONE, StateRole } from "./types";
-import type { ConfChange, ConfState, Entry, HardState, Index, Message, NodeId, ReadState, Snapshot, SoftState, Term } from "./types";
+import type { Entry, HardState, Index, Message, NodeId, ReadState, SoftState, Term } from "./types";
 
 export type CampaignType = "pre-election" | "election" | "transfer";
 
@@ -72,7 +72,7 @@ export class Raft {
 
     const { hardState, confState } = c.storage.initialState();
     const restored = restoreConfig(new Changer(this.trk, this.raftLog.lastIndex()), confState);
-    this.switchToConfig(restored);
+    switchToConfig(this, restored);
     if (hardState.term !== 0 || hardState.vote !== NONE || hardState.commit !== 0) this.loadState(hardState);
     if (c.applied) {
       if (c.applied > this.raftLog.lastIndex()) {
@@ -531,126 +531,5 @@ export class Raft {
 
   dropProposal(reason: string): never {
     throw new ProposalDroppedError(reason);
-  }
-
-  // ---- snapshots and configuration ----
-
-  /** Installs a snapshot from the leader. Returns false when it is stale or already covered by the log. */
-  restore(s: Snapshot): boolean {
-    const { index, term, confState: cs } = s.metadata;
-    if (index <= this.raftLog.committed) return false;
-    if (this.raftLog.applying > this.raftLog.applied) {
-      // The runtime is applying entries handed out before this snapshot; some may be conf changes it will
-      // apply to our configuration. Swapping the configuration under it would make them fail: refuse for
-      // now, the leader sends the snapshot again.
-      this.logger.info("raft: deferring snapshot while committed entries are being applied", { id: this.id, index });
-      return false;
-    }
-    if (this.state !== StateRole.Follower) {
-      // Defensive: only a follower receives snapshots. Move to a new term so no leader of this term exists here.
-      this.logger.warn("raft: attempted to restore snapshot as non-follower; becoming follower", { id: this.id });
-      this.becomeFollower(this.term + 1, NONE);
-      return false;
-    }
-    // A node never configured yet (added with an empty log) takes any snapshot: the entries after it add it.
-    const member = [cs.voters, cs.learners, cs.votersOutgoing].some((ids) => ids.includes(this.id));
-    if (!member && this.trk.progress.size > 0) {
-      this.logger.warn("raft: attempted to restore snapshot but it is not in the ConfState", { id: this.id, confState: cs });
-      return false;
-    }
-    if (this.raftLog.matchTerm(index, term)) {
-      // We already have the entry: fast-forward the commit index instead of replacing the log.
-      this.raftLog.commitTo(index);
-      return false;
-    }
-    this.raftLog.restore(s);
-    this.trk = new ProgressTracker(this.trk.maxInflight);
-    this.switchToConfig(restoreConfig(new Changer(this.trk, this.raftLog.lastIndex()), cs));
-    const pr = this.trk.progress.get(this.id);
-    pr?.maybeUpdate(pr.next - 1);
-    this.logger.info("raft: restored snapshot", { id: this.id, index, term });
-    return true;
-  }
-
-  applyConfChange(cc: ConfChange): ConfState {
-    const changer = new Changer(this.trk, this.raftLog.lastIndex());
-    let result: ChangeResult;
-    if (isLeaveJoint(cc)) {
-      result = changer.leaveJoint();
-    } else {
-      const { enter, autoLeave } = enterJoint(cc);
-      result = enter ? changer.enterJoint(autoLeave, cc.changes) : changer.simple(cc.changes);
-    }
-    return this.switchToConfig(result);
-  }
-
-  switchToConfig(result: ChangeResult): ConfState {
-    this.trk.config = result.config;
-    this.trk.progress = result.progress;
-    const cs = this.trk.confState();
-    const pr = this.trk.progress.get(this.id);
-    this.isLearner = pr?.isLearner ?? false;
-    if ((!pr || this.isLearner) && this.state === StateRole.Leader) {
-      this.stepDownRemovedLeader();
-      return cs;
-    }
-    if (this.state !== StateRole.Leader || cs.voters.length === 0) return cs;
-    if (this.maybeCommit()) {
-      this.bcastAppend();
-    } else {
-      this.trk.visit((id) => {
-        if (id !== this.id) this.maybeSendAppend(id, false);
-      });
-    }
-    if (this.leadTransferee !== NONE && !this.trk.isVoter(this.leadTransferee)) this.abortLeaderTransfer();
-    return cs;
-  }
-
-  /**
-   * This leader was removed (or demoted): it tells everyone the commit index, asks the most up-to-date voter to
-   * campaign at once (so the group is not leaderless for an election timeout), and steps down.
-   */
-  private stepDownRemovedLeader(): void {
-    this.trk.visit((id) => {
-      if (id !== this.id) this.sendAppend(id);
-    });
-    let best: NodeId = NONE;
-    let bestMatch = -1;
-    this.trk.visit((id, pr) => {
-      if (id !== this.id && this.trk.config.voters[0].has(id) && pr.match > bestMatch) {
-        best = id;
-        bestMatch = pr.match;
-      }
-    });
-    if (best !== NONE && bestMatch === this.raftLog.lastIndex()) this.sendTimeoutNow(best);
-    this.logger.info("raft: leader removed from the configuration; stepping down", { id: this.id, term: this.term, handoff: best });
-    this.becomeFollower(this.term, NONE);
-  }
-
-  /**
-   * After the runtime applied up to `applied`: run a leadership transfer that waited for a conf change, and
-   * leave a joint configuration automatically if asked to.
-   */
-  appliedTo(applied: Index): void {
-    const old = this.raftLog.applied;
-    this.raftLog.appliedTo(applied);
-    if (this.campaignAfterApply && !this.hasUnappliedConfChange()) {
-      this.campaignAfterApply = false;
-      if (this.state === StateRole.Follower) this.hup("transfer");
-    }
-    if (
-      this.trk.config.autoLeave &&
-      old <= this.pendingConfIndex &&
-      applied >= this.pendingConfIndex &&
-      this.state === StateRole.Leader
-    ) {
-      const data = encodeConfChange({ changes: [], leaveJoint: true });
-      if (!this.appendEntry([{ term: 0, index: 0, type: EntryType.ConfChange, data }])) {
-        throw new RaftError("INVALID_STATE", "raft: could not append the entry that leaves the joint config");
-      }
-      this.pendingConfIndex = this.raftLog.lastIndex();
-      this.bcastAppend();
-      this.logger.info("raft: initiating automatic transition out of joint configuration", { id: this.id });
-    }
   }
 }

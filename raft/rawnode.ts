@@ -8,6 +8,7 @@ import { checkConfChange, encodeConfChange } from "./confchange";
 import type { RaftConfig } from "./config";
 import { InvalidMessageError, RaftError } from "./errors";
 import { MEMBER_REQUEST_TYPES, newMessage, RESPONSE_TYPES } from "./messages";
+import { appliedTo, applyConfChange } from "./membership";
 import { Raft } from "./raft";
 import type { ProgressState } from "./tracker";
 import { EntryType, MessageType, NONE, StateRole } from "./types";
@@ -114,7 +115,7 @@ export class RawNode {
   /** Applies a committed membership change; returns the new membership (to store with snapshots). */
   applyConfChange(cc: ConfChange): ConfState {
     checkConfChange(cc);
-    return this.raft.applyConfChange(cc);
+    return applyConfChange(this.raft, cc);
   }
 
   /** Whether ready() has work; false while a Ready is outstanding (not yet advanced). */
@@ -178,11 +179,11 @@ export class RawNode {
     }
     if (persisted > 0) r.selfPersisted(persisted);
     if (rd.committedEntries.length > 0) {
-      r.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+      appliedTo(r, rd.committedEntries[rd.committedEntries.length - 1].index);
       r.reduceUncommittedSize(rd.committedEntries);
     } else if (rd.snapshot && rd.snapshot.metadata.index > r.raftLog.applied) {
       // Installing a snapshot applies everything up to it.
-      r.appliedTo(rd.snapshot.metadata.index);
+      appliedTo(r, rd.snapshot.metadata.index);
     }
   }
 

@@ -1,5 +1,6 @@
 // How followers, candidates and pre-candidates handle messages (etcd's stepFollower, stepCandidate and the
 // handle* functions).
+import { restoreSnapshot } from "./membership";
 import { newMessage } from "./messages";
 import { VoteResult } from "./quorum";
 import type { Raft } from "./raft";
@@ -122,7 +123,7 @@ function handleHeartbeat(r: Raft, m: Message): void {
 
 function handleSnapshot(r: Raft, m: Message): void {
   const s = m.snapshot!;
-  if (r.restore(s)) {
+  if (restoreSnapshot(r, s)) {
     r.send(newMessage({ type: MessageType.AppResp, to: m.from, index: r.raftLog.lastIndex() }));
   } else {
     r.send(newMessage({ type: MessageType.AppResp, to: m.from, index: r.raftLog.committed }));
