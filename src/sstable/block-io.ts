@@ -58,6 +58,7 @@ export function openBlock(stored: Buffer, size: number, checksumType: ChecksumTy
     case CompressionType.None:
       return body;
     case CompressionType.Snappy:
+      checkSnappyLength(body, file, where);
       try {
         return snappy.uncompressSync(body, UNCOMPRESS) as Buffer;
       } catch (err) {
@@ -66,4 +67,26 @@ export function openBlock(stored: Buffer, size: number, checksumType: ChecksumTy
     default:
       throw new CorruptionError(file, `${where}: unsupported compression type ${type} (${COMPRESSION_NAMES[type] ?? "unknown"}); Tarn reads Snappy and uncompressed blocks`);
   }
+}
+
+/**
+ * Snappy data starts with its decompressed length. Snappy cannot expand input more than ~21x (a 3-byte copy
+ * yields at most 64 bytes), so a larger claim is damage, refused before anything is allocated for it.
+ */
+function checkSnappyLength(body: Uint8Array, file: string, where: string): void {
+  let length = 0;
+  let shift = 0;
+  for (let i = 0; i < 5; i++) {
+    if (i >= body.length) throw new CorruptionError(file, `${where}: Snappy data has no length header`);
+    const b = body[i];
+    length += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) {
+      if (length > body.length * 24 + 64) {
+        throw new CorruptionError(file, `${where}: Snappy header claims ${length} bytes from ${body.length} compressed bytes`);
+      }
+      return;
+    }
+    shift += 7;
+  }
+  throw new CorruptionError(file, `${where}: bad Snappy length header`);
 }

@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
 import { CorruptionError } from "../../src/errors";
+import { openBlock } from "../../src/sstable/block-io";
 import { Decoder, encodeUvarint, uvarintLength } from "../../src/sstable/coding";
 import { crc32c, maskCrc, unmaskCrc } from "../../src/sstable/crc32c";
 import { encodeFooter, parseFooter } from "../../src/sstable/footer";
@@ -72,5 +73,15 @@ describe("sstable format", () => {
     assert.equal(shortSeparator(Buffer.from("abc"), Buffer.from("abcd")), undefined);
     assert.deepEqual(shortSuccessor(Buffer.from("abc")), Buffer.from("b"));
     assert.equal(shortSuccessor(Buffer.from([0xff, 0xff])), undefined);
+  });
+
+  it("a Snappy block claiming an impossible decompressed size is refused before decompressing", () => {
+    const body = Buffer.concat([encodeUvarint(1 << 30), Buffer.from([0x00, 0x61])]);
+    const stored = Buffer.concat([body, Buffer.from([1]), Buffer.alloc(4)]);
+    stored.writeUInt32LE(maskCrc(crc32c(stored, 0, body.length + 1)), body.length + 1);
+    assert.throws(
+      () => openBlock(stored, body.length, ChecksumType.Crc32c, "bomb.sst", "data block at 0"),
+      (e: unknown) => e instanceof CorruptionError && /Snappy header claims 1073741824 bytes from 7 compressed bytes/.test(e.message),
+    );
   });
 });
