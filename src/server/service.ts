@@ -11,6 +11,7 @@ import { hasCode } from "../errors";
 import { Graveler } from "../graveler";
 import { createServiceMetrics, KvCredentialStore, Logger, MetadataServer, ServiceMetrics, Storage } from "../metadata";
 import { StateNode } from "../state";
+import { syncPeerAddresses } from "./address-sync";
 import { LateKv } from "./late-kv";
 import { RaftClusterView } from "./raft-cluster-view";
 
@@ -74,6 +75,7 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
   });
   kv.attach(node.kv);
   cluster.attach(node);
+  const stopSync = syncPeerAddresses(node, opts.id);
   try {
     await server.listen(opts.listen);
   } catch (err) {
@@ -94,6 +96,7 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     adminBootstrap,
     async stop() {
       stopping = true;
+      stopSync();
       await server.close();
       await node.stop();
       await graveler.close().catch(() => undefined);
