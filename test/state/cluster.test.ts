@@ -114,6 +114,11 @@ describe("state: replicated apply across three members", function () {
     await until("every member applied everything", () => [...cluster.nodes.values()].every((n) => n.status().applied === cluster.leader().status().applied));
     const expected = await contents(cluster.leader());
     assert.deepEqual(expected.map((e) => e.split("@")[0]), ["after=2", "before=1"]);
+    // Oversized and ill-formed batches are refused before they reach the log.
+    const huge = await follower.kv.write({ mutations: [{ op: "put", key: b("huge"), value: Buffer.alloc(5 * 1024 * 1024) }] }).then(() => undefined, (e: unknown) => e);
+    assert.ok(hasCode(huge, "INVALID_ARGUMENT") && /encodes to \d+ bytes, above the limit/.test((huge as Error).message), String(huge));
+    const notBytes = await follower.kv.write({ mutations: [{ op: "put", key: "text" as unknown as Buffer, value: b("v") }] }).then(() => undefined, (e: unknown) => e);
+    assert.ok(hasCode(notBytes, "INVALID_ARGUMENT") && /mutation 0 has no Buffer key/.test((notBytes as Error).message), String(notBytes));
     for (const node of cluster.nodes.values()) {
       assert.equal(node.status().rejectedCommands, 3, `member ${node.id}`);
       assert.deepEqual(await contents(node), expected);

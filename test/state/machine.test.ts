@@ -13,6 +13,8 @@ import { EntryType } from "../../raft/types";
 import { decodeResult, encodeCommand, ResultStatus, TarnStateMachine } from "../../src/state";
 import { b, until } from "./cluster";
 import { TarnError } from "../../src/errors";
+import { openDb } from "../../src/state/db-dir";
+import { APPLIED_KEY, encodeApplied, encodeStored, userKey } from "../../src/state/keyspace";
 
 const membership = { confState: { voters: ["n1"], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false }, addresses: { n1: "127.0.0.1:1" } };
 const entry = (index: number, batch: KvBatch, term = 1): Entry => ({ index, term, type: EntryType.Normal, data: encodeCommand(batch) });
@@ -105,6 +107,27 @@ describe("state: the state machine", () => {
     assert.ok(Buffer.from(await sm.readSnapshot(reference)).length > 0);
     await until("the upload after the refusals", () => sm.uploader.pending() === 0);
     assert.ok(refusals < 0 && (await store.exists(reference)));
+    await sm.close();
+  });
+
+  it("finishes a database swap that a crash interrupted, and drops a half-written restore", async () => {
+    const dir = path.join(root, "node");
+    let sm = await open();
+    await sm.apply([1, 2].map(step));
+    await sm.close();
+    // A whole restored database waits beside the live one; a half-written one lies there too.
+    const restored = await openDb(path.join(dir, "state.restored"));
+    await restored.batch([
+      { type: "put", key: APPLIED_KEY, value: encodeApplied({ index: 9, term: 3 }) },
+      { type: "put", key: userKey(b("k")), value: encodeStored(9, b("from the snapshot")) },
+    ]);
+    await restored.close();
+    fs.mkdirSync(path.join(dir, "state.restoring"));
+    fs.writeFileSync(path.join(dir, "state.restoring", "junk"), "half");
+    sm = await open();
+    assert.equal(sm.appliedIndex(), 9);
+    assert.deepEqual(await sm.get(b("k")), { key: b("k"), value: b("from the snapshot"), version: 9 });
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith("state")), ["state"]);
     await sm.close();
   });
 });
