@@ -23,7 +23,7 @@ export interface NodeEnv {
   leaders(): { id: NodeId; term: number; log: LogView }[];
   onConfChange(node: SimNode, index: number): void;
   trace(line: string): void;
-  config: { preVote: boolean; checkQuorum: boolean; snapshotEvery: number; keepEntries: number; maxPersistDelay: number };
+  config: { preVote: boolean; checkQuorum: boolean; snapshotEvery: number; keepEntries: number; maxPersistDelay: number; applyWhilePersisting: boolean };
 }
 
 export class SimNode {
@@ -34,7 +34,7 @@ export class SimNode {
   confState: ConfState;
   /** Crash when the write in flight completes, before applying. */
   crashAfterPersist = false;
-  private inflight: { rd: Ready; early: boolean; at: number } | undefined;
+  private inflight: { rd: Ready; early: boolean; applied: boolean; at: number } | undefined;
   downUntil = 0;
   incarnation = 0;
   /** Set when the node has left the cluster for good (removed and shut down). */
@@ -130,12 +130,22 @@ export class SimNode {
     const early = rn.raft.state === StateRole.Leader && !termOrVote;
     if (early) this.sendAll(rd);
     const delay = diskRecords(rd).length === 0 ? 0 : this.env.rng.int(0, this.env.config.maxPersistDelay);
-    this.inflight = { rd, early, at: this.env.now() + delay };
+    // Like the real runtime, optionally apply committed entries that were already on disk while this Ready's
+    // write is in flight (not when the write replaces them or installs a snapshot).
+    const committedLast = rd.committedEntries.length > 0 ? rd.committedEntries[rd.committedEntries.length - 1].index : 0;
+    const applyEarly =
+      this.env.config.applyWhilePersisting &&
+      !rd.snapshot &&
+      committedLast > 0 &&
+      committedLast <= this.storage!.lastIndex() &&
+      (rd.entries.length === 0 || rd.entries[0].index > committedLast);
+    if (applyEarly) for (const e of rd.committedEntries) this.apply(e);
+    this.inflight = { rd, early, applied: applyEarly, at: this.env.now() + delay };
     return delay === 0 ? this.finish() : true;
   }
 
   private finish(): boolean {
-    const { rd, early } = this.inflight!;
+    const { rd, early, applied } = this.inflight!;
     this.inflight = undefined;
     for (const r of diskRecords(rd)) this.disk.write(r);
     if (rd.hardState) this.lastHardState = rd.hardState;
@@ -146,7 +156,7 @@ export class SimNode {
       this.crash(this.downUntil);
       return false;
     }
-    for (const e of rd.committedEntries) this.apply(e);
+    if (!applied) for (const e of rd.committedEntries) this.apply(e);
     for (const rs of rd.readStates) {
       const p = this.pendingReads.get(Buffer.from(rs.requestCtx).toString("hex"));
       if (p) p.index = rs.index;

@@ -100,6 +100,7 @@ export class Simulation {
         snapshotEvery: this.rng.pick([10, 25, 60]),
         keepEntries: this.rng.int(0, 5),
         maxPersistDelay: this.rng.pick([0, 1, 3]),
+        applyWhilePersisting: this.rng.chance(0.5),
       },
     };
     // Bootstrap as etcd's tests do: every member starts from a snapshot at index 1 holding the membership, so
