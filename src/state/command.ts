@@ -41,32 +41,42 @@ export interface CommandResult {
 /** A command that does not decode: deterministic on every node, so every node rejects it alike. */
 export class MalformedCommandError extends Error {}
 
+/** Appends to one growing buffer (commands are encoded on every write: no per-field allocations). */
 class Writer {
-  private chunks: Buffer[] = [];
-  private scratch = Buffer.allocUnsafe(10);
+  private buf = Buffer.allocUnsafe(256);
+  private pos = 0;
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
 
   byte(b: number): void {
-    this.chunks.push(Buffer.from([b]));
+    this.room(1);
+    this.buf[this.pos++] = b;
   }
 
   uvarint(n: number): void {
-    let i = 0;
+    this.room(8);
     let v = n;
     while (v >= 0x80) {
-      this.scratch[i++] = (v % 0x80) | 0x80;
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.scratch[i++] = v;
-    this.chunks.push(Buffer.from(this.scratch.subarray(0, i)));
+    this.buf[this.pos++] = v;
   }
 
-  bytes(b: Buffer): void {
+  bytes(b: Uint8Array): void {
     this.uvarint(b.length);
-    this.chunks.push(b);
+    this.room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
   }
 
   finish(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.buf.subarray(0, this.pos);
   }
 }
 

@@ -115,26 +115,26 @@ export class TarnStateMachine implements StateMachine {
   async apply(entries: Entry[]): Promise<Uint8Array[]> {
     await this.metaWrite;
     return this.gate.read(async () => {
+      const fresh = entries.filter((e) => e.index > this.applied.index);
+      const commands = fresh.map((e) => decodeOrError(e.data));
+      // Every key a precondition looks at, read once before the group: the database does not change until
+      // the group's batch is written, and the overlay holds what earlier commands of the group wrote.
+      const base = await this.prefetch(commands);
       const overlay = new Map<string, Buffer | undefined>();
       const ops: Op[] = [];
-      const results: Uint8Array[] = [];
-      let last: Applied | undefined;
-      let first = 0;
-      for (const e of entries) {
-        if (e.index <= this.applied.index) {
-          // Already in the database (it was restored from a snapshot taken past this entry).
-          results.push(encodeResult({ status: ResultStatus.Applied, index: e.index, key: Buffer.alloc(0), message: "" }));
-          continue;
-        }
-        last = { index: e.index, term: e.term };
-        first ||= e.index;
-        results.push(await this.applyOne(e, overlay, ops));
-      }
-      if (last) {
+      const byIndex = new Map<number, Uint8Array>();
+      fresh.forEach((e, i) => byIndex.set(e.index, this.applyOne(e, commands[i], base, overlay, ops)));
+      const results = entries.map(
+        // Entries at or below the applied index are already in the database (restored from a snapshot
+        // taken past them).
+        (e) => byIndex.get(e.index) ?? encodeResult({ status: ResultStatus.Applied, index: e.index, key: Buffer.alloc(0), message: "" }),
+      );
+      if (fresh.length > 0) {
+        const last = { index: fresh[fresh.length - 1].index, term: fresh[fresh.length - 1].term };
         ops.push({ type: "put", key: APPLIED_KEY, value: encodeApplied(last) });
         await this.db.batch(ops);
         this.applied = last;
-        this.opts.onApplied?.(first, last);
+        this.opts.onApplied?.(fresh[0].index, last);
       }
       return results;
     });
@@ -265,21 +265,36 @@ export class TarnStateMachine implements StateMachine {
 
   // ---- internals ----------------------------------------------------------------------------------------
 
-  private async applyOne(e: Entry, overlay: Map<string, Buffer | undefined>, ops: Op[]): Promise<Uint8Array> {
-    const none = Buffer.alloc(0);
-    let batch: KvBatch;
-    try {
-      batch = decodeCommand(e.data);
-    } catch (err) {
-      if (!(err instanceof MalformedCommandError)) throw err;
-      this.rejectedCommands++;
-      return encodeResult({ status: ResultStatus.Rejected, index: e.index, key: none, message: `malformed command at index ${e.index}: ${err.message}` });
+  private async prefetch(commands: (KvBatch | MalformedCommandError)[]): Promise<Map<string, Buffer | undefined>> {
+    const keys = new Map<string, Buffer>();
+    for (const c of commands) {
+      if (c instanceof MalformedCommandError) continue;
+      for (const pre of c.preconditions ?? []) {
+        const key = userKey(pre.key);
+        keys.set(key.toString("hex"), key);
+      }
     }
-    for (const pre of batch.preconditions ?? []) {
-      const failure = await this.check(pre, overlay);
+    const base = new Map<string, Buffer | undefined>();
+    if (keys.size === 0) return base;
+    const values = await this.db.getMany([...keys.values()]);
+    let i = 0;
+    for (const hex of keys.keys()) base.set(hex, values[i++]);
+    return base;
+  }
+
+  private applyOne(e: Entry, command: KvBatch | MalformedCommandError, base: Map<string, Buffer | undefined>, overlay: Map<string, Buffer | undefined>, ops: Op[]): Uint8Array {
+    const none = Buffer.alloc(0);
+    if (command instanceof MalformedCommandError) {
+      this.rejectedCommands++;
+      return encodeResult({ status: ResultStatus.Rejected, index: e.index, key: none, message: `malformed command at index ${e.index}: ${command.message}` });
+    }
+    for (const pre of command.preconditions ?? []) {
+      const hex = userKey(pre.key).toString("hex");
+      const raw = overlay.has(hex) ? overlay.get(hex) : base.get(hex);
+      const failure = checkPrecondition(pre, raw);
       if (failure) return encodeResult({ status: ResultStatus.PreconditionFailed, index: e.index, key: pre.key, message: failure });
     }
-    for (const m of batch.mutations) {
+    for (const m of command.mutations) {
       const key = userKey(m.key);
       if (m.op === "put") {
         const stored = encodeStored(e.index, m.value);
@@ -291,18 +306,6 @@ export class TarnStateMachine implements StateMachine {
       }
     }
     return encodeResult({ status: ResultStatus.Applied, index: e.index, key: none, message: "" });
-  }
-
-  /** Undefined when the precondition holds, else why not (the same words as the one-disk store). */
-  private async check(pre: KvPrecondition, overlay: Map<string, Buffer | undefined>): Promise<string | undefined> {
-    const key = userKey(pre.key);
-    const hex = key.toString("hex");
-    const raw = overlay.has(hex) ? overlay.get(hex) : await this.db.get(key);
-    const current = raw ? decodeStored(raw) : undefined;
-    const name = printableKey(pre.key);
-    if ("absent" in pre) return current ? `key ${name} already exists` : undefined;
-    if ("equals" in pre) return current && current.value.equals(pre.equals) ? undefined : `key ${name} changed`;
-    return current && current.version === pre.version ? undefined : `key ${name} is not at version ${pre.version}`;
   }
 
   private async loadMeta(): Promise<void> {
@@ -323,4 +326,21 @@ export class TarnStateMachine implements StateMachine {
     const snap = await this.db.get(SNAPSHOT_KEY);
     this.lastSnapshot = snap?.toString("utf8");
   }
+}
+
+function decodeOrError(data: Uint8Array): KvBatch | MalformedCommandError {
+  try {
+    return decodeCommand(data);
+  } catch (err) {
+    if (err instanceof MalformedCommandError) return err;
+    throw err;
+  }
+}
+
+/** Undefined when the precondition holds on the stored value `raw`, else why not (the one-disk store's words). */
+function checkPrecondition(pre: KvPrecondition, raw: Buffer | undefined): string | undefined {
+  const current = raw ? decodeStored(raw) : undefined;
+  if ("absent" in pre) return current ? `key ${printableKey(pre.key)} already exists` : undefined;
+  if ("equals" in pre) return current && current.value.equals(pre.equals) ? undefined : `key ${printableKey(pre.key)} changed`;
+  return current && current.version === pre.version ? undefined : `key ${printableKey(pre.key)} is not at version ${pre.version}`;
 }
