@@ -129,7 +129,7 @@ function putVarint32(b: Uint8Array, p: number, v: number): number {
 function copyInto(dst: Uint8Array, at: number, src: Uint8Array, from: number, to: number): number {
   const n = to - from;
   if (n > 64) {
-    dst.set(src.subarray(from, to), at);
+    dst.set(from === 0 && to === src.length ? src : src.subarray(from, to), at); // no view when copying it all
     return at + n;
   }
   for (let i = from; i < to; i++) dst[at++] = src[i];

@@ -2,7 +2,6 @@
 // pebble writes for lakeFS). Memory holds one data block, the index, and a 1 MiB write buffer.
 import { invalidArgument, failedPrecondition } from "../errors";
 import { BlockBuilder } from "./block-builder";
-import { compareBytes } from "./bytes";
 import { compressBlock } from "./block-io";
 import { encodeFooter } from "./footer";
 import {
@@ -109,10 +108,15 @@ export class TableWriter {
   add(key: Buffer, value: Buffer): void {
     this.checkOpen("add");
     if (!(key instanceof Uint8Array) || !(value instanceof Uint8Array)) throw invalidArgument(`${this.name}: keys and values must be Buffers`);
-    if (this.entries > 0 && compareBytes(key, 0, key.length, this.lastKey, 0, this.lastKeyLen) <= 0) {
-      throw invalidArgument(
-        `${this.name}: keys must be added in strictly increasing order: ${show(key)} after ${show(this.lastKey.subarray(0, this.lastKeyLen))}`,
-      );
+    // One pass finds where the key departs from the previous one: it decides the order, and the bytes before
+    // it need not be copied again when the key is remembered.
+    const last = this.lastKey;
+    const lastLen = this.lastKeyLen;
+    const common = Math.min(key.length, lastLen);
+    let same = 0;
+    while (same < common && key[same] === last[same]) same++;
+    if (this.entries > 0 && (same === key.length || (same < lastLen && key[same] < last[same]))) {
+      throw invalidArgument(`${this.name}: keys must be added in strictly increasing order: ${show(key)} after ${show(last.subarray(0, lastLen))}`);
     }
     const klen = key.length + TRAILER_SIZE;
     if (!this.data.empty && this.shouldFlush(klen, value.length)) {
@@ -125,7 +129,7 @@ export class TableWriter {
     }
     this.data.add(key, SET_TRAILER, value);
     if (this.entries === 0) this.firstKey = Buffer.from(key);
-    this.rememberLastKey(key);
+    this.rememberLastKey(key, same);
     this.entries++;
     this.rawKeySize += klen;
     this.rawValueSize += value.length;
@@ -282,11 +286,17 @@ export class TableWriter {
     return { offset, size: body.length };
   }
 
-  private rememberLastKey(key: Buffer): void {
-    if (this.lastKey.length < key.length) this.lastKey = Buffer.allocUnsafe(Math.max(key.length, this.lastKey.length * 2));
+  /** Keeps a copy of key; its first `same` bytes are already there. */
+  private rememberLastKey(key: Buffer, same: number): void {
     const n = key.length;
-    if (n > 64) key.copy(this.lastKey, 0, 0, n);
-    else for (let i = 0; i < n; i++) this.lastKey[i] = key[i];
+    if (this.lastKey.length < n) {
+      const grown = Buffer.allocUnsafe(Math.max(n, this.lastKey.length * 2));
+      this.lastKey.copy(grown, 0, 0, same);
+      this.lastKey = grown;
+    }
+    const last = this.lastKey;
+    if (n - same > 64) key.copy(last, same, same, n);
+    else for (let i = same; i < n; i++) last[i] = key[i];
     this.lastKeyLen = n;
   }
 
