@@ -11,7 +11,7 @@ import type { Applied } from "./keyspace";
 export const SNAPSHOT_PREFIX = "snapshots/";
 /** Tables up to this size are uploaded from memory in one request; larger ones stream. */
 const ONE_REQUEST_BYTES = 32 * 1024 * 1024;
-const UPLOAD_ATTEMPTS = 4;
+const UPLOAD_ATTEMPTS = 2;
 const KEY_PATTERN = /^snapshots\/(\d{1,16})-(\d{1,16})\.sst$/;
 
 export const snapshotKey = (applied: Applied): string => `${SNAPSHOT_PREFIX}${applied.index}-${applied.term}.sst`;

@@ -110,6 +110,25 @@ describe("state: the state machine", () => {
     await sm.close();
   });
 
+  it("resumes an unfinished upload after a restart", async () => {
+    const down = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "put") return () => Promise.reject(new TarnError("UNAVAILABLE", "store down"));
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    let sm = await TarnStateMachine.open({ dir: path.join(root, "node"), store: down, initialMembership: membership });
+    await sm.apply([1, 2].map(step));
+    const reference = await sm.snapshot(2);
+    await sm.close();
+    assert.equal(await store.exists(reference), false);
+    sm = await open();
+    await until("the resumed upload", () => sm.uploader.lastUploaded === reference);
+    assert.ok(await store.exists(reference));
+    await sm.close();
+  });
+
   it("finishes a database swap that a crash interrupted, and drops a half-written restore", async () => {
     const dir = path.join(root, "node");
     let sm = await open();
