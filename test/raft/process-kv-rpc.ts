@@ -14,20 +14,65 @@ export function encodePutRequest(req: PutRequest): Buffer {
   return Buffer.from(protobuf.Writer.create().uint32(10).bytes(req.key).uint32(18).bytes(req.value).finish());
 }
 
-export function decodePutRequest(buf: Buffer): PutRequest {
-  const r = protobuf.Reader.create(buf);
-  const out: PutRequest = { key: new Uint8Array(0), value: new Uint8Array(0) };
-  while (r.pos < r.len) {
-    const tag = r.uint32();
-    if (tag === 10) out.key = r.bytes();
-    else if (tag === 18) out.value = r.bytes();
-    else r.skipType(tag & 7);
+/** Reads a protobuf varint at `at`; returns [value, next offset]. Values past 2^53 are not needed here. */
+function readVarint(buf: Uint8Array, at: number): [number, number] {
+  let value = 0;
+  let scale = 1;
+  for (let i = at; i < buf.length && i < at + 10; i++) {
+    const b = buf[i];
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return [value, i + 1];
+    scale *= 128;
   }
+  throw new Error(`PutRequest: truncated varint at byte ${at}`);
+}
+
+/**
+ * Hand-written (this is the benchmark's hot path): key and value are views into `buf`, not copies. Unknown
+ * fields (etcd's lease, prev_kv, ...) are skipped; a truncated or malformed body throws.
+ */
+export function decodePutRequest(buf: Uint8Array): PutRequest {
+  const out: PutRequest = { key: EMPTY, value: EMPTY };
+  let at = 0;
+  while (at < buf.length) {
+    const [tag, afterTag] = readVarint(buf, at);
+    at = afterTag;
+    const wire = tag & 7;
+    if (wire === 2) {
+      const [length, start] = readVarint(buf, at);
+      if (start + length > buf.length) throw new Error(`PutRequest: field ${tag >>> 3} of ${length} bytes runs past the end (${buf.length} bytes)`);
+      if (tag === 10) out.key = buf.subarray(start, start + length);
+      else if (tag === 18) out.value = buf.subarray(start, start + length);
+      at = start + length;
+    } else if (wire === 0) {
+      at = readVarint(buf, at)[1];
+    } else if (wire === 1) {
+      at += 8;
+    } else if (wire === 5) {
+      at += 4;
+    } else {
+      throw new Error(`PutRequest: unsupported wire type ${wire} at byte ${afterTag - 1}`);
+    }
+  }
+  if (at !== buf.length) throw new Error(`PutRequest: last field runs past the end (${buf.length} bytes)`);
   return out;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** PutResponse { uint64 revision = 1; } */
-export const encodePutResponse = (revision: number): Buffer => Buffer.from(protobuf.Writer.create().uint32(8).uint64(revision).finish());
+export function encodePutResponse(revision: number): Buffer {
+  const buf = Buffer.allocUnsafe(11);
+  buf[0] = 8;
+  let at = 1;
+  let v = revision;
+  while (v >= 0x80) {
+    buf[at++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buf[at++] = v;
+  return buf.subarray(0, at);
+}
 
 export function decodePutResponse(buf: Buffer): number {
   const r = protobuf.Reader.create(buf);

@@ -8,12 +8,12 @@ import * as path from "node:path";
 import type { StateMachine } from "../../raft/node";
 import type { Entry, Snapshot } from "../../raft/types";
 
-export function encodePut(key: string, value: Uint8Array): Buffer {
-  const k = Buffer.from(key, "utf8");
+export function encodePut(key: string | Uint8Array, value: Uint8Array): Buffer {
+  const k = typeof key === "string" ? Buffer.from(key, "utf8") : key;
   const buf = Buffer.allocUnsafe(3 + k.length + value.length);
   buf[0] = 1;
   buf.writeUInt16LE(k.length, 1);
-  k.copy(buf, 3);
+  buf.set(k, 3);
   buf.set(value, 3 + k.length);
   return buf;
 }

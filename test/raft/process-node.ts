@@ -54,8 +54,13 @@ async function main(): Promise<void> {
   });
   server.addService(kvServiceDefinition, {
     Put: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
-      const req = decodePutRequest(call.request);
-      node.propose(encodePut(Buffer.from(req.key).toString("utf8"), req.value)).then(
+      let req;
+      try {
+        req = decodePutRequest(call.request);
+      } catch (err) {
+        return callback({ code: status.INVALID_ARGUMENT, details: (err as Error).message });
+      }
+      node.propose(encodePut(req.key, req.value)).then(
         (result) => callback(null, encodePutResponse(Number(Buffer.from(result).toString()))),
         (err) => callback(errorStatus(err)),
       );
