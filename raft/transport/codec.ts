@@ -1,11 +1,14 @@
 // Wire codec of the peer API (proto/raft.proto), loaded at run time with protobufjs: no generated code. The
 // conversion between the core's Message and the wire shape is explicit, and everything that arrives is
 // validated here, where untrusted bytes enter: known enum values, ids as strings, indexes below 2^53.
+// Message batches, the hot path, are hand-encoded (message-wire.ts); the reflection codec serves the rest and
+// the Snapshot sub-message inside a batch.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as protobuf from "protobufjs";
 import { ConfState, Entry, EntryType, Message, MessageType, Snapshot } from "../types";
 import { MalformedMessageError } from "./errors";
+import { decodeBatch, encodeBatch, SnapshotWire } from "./message-wire";
 
 function findProto(): string {
   // Source (raft/transport) and compiled (dist/raft/transport) layouts both reach <repo>/proto by walking up.
@@ -19,6 +22,7 @@ function findProto(): string {
 const root = protobuf.loadSync(findProto());
 const T = {
   MessageBatch: root.lookupType("tarn.raft.v1.MessageBatch"),
+  Snapshot: root.lookupType("tarn.raft.v1.Snapshot"),
   SendAck: root.lookupType("tarn.raft.v1.SendAck"),
   ProposeRequest: root.lookupType("tarn.raft.v1.ProposeRequest"),
   ProposeResponse: root.lookupType("tarn.raft.v1.ProposeResponse"),
@@ -164,18 +168,39 @@ export function estimateMessageBytes(m: Message): number {
   return n;
 }
 
+const snapshotWire: SnapshotWire = {
+  encode: (snap) => T.Snapshot.encode(snapshotToWire(snap) as protobuf.Message).finish(),
+  decode: (buf) => {
+    let wire: WireSnapshot;
+    try {
+      wire = T.Snapshot.decode(buf) as unknown as WireSnapshot;
+    } catch (err) {
+      throw new MalformedMessageError(`undecodable snapshot of ${buf.length} bytes: ${(err as Error).message}`);
+    }
+    return snapshotFromWire(wire);
+  },
+};
+
+const wireTypeNumber = (t: MessageType): number => MESSAGE_TYPE_NUMBER.get(t) ?? 0;
+const messageTypeOf = (n: number): MessageType | undefined => MESSAGE_TYPES[n];
+
 export function encodeMessageBatch(messages: Message[]): Buffer {
-  return Buffer.from(T.MessageBatch.encode({ messages: messages.map(messageToWire) }).finish());
+  return encodeBatch(messages, wireTypeNumber, snapshotWire);
 }
 
 /** Decodes a batch from an untrusted peer; throws MalformedMessageError naming what is wrong. */
 export function decodeMessageBatch(buf: Buffer): Message[] {
-  let decoded: { messages?: WireMessage[] };
-  try {
-    decoded = T.MessageBatch.decode(buf) as unknown as { messages?: WireMessage[] };
-  } catch (err) {
-    throw new MalformedMessageError(`undecodable message batch of ${buf.length} bytes: ${(err as Error).message}`);
-  }
+  return decodeBatch(buf, messageTypeOf, snapshotWire);
+}
+
+/** The reflection codec's encoding of a batch: the reference the hand-written one is tested against. */
+export function encodeMessageBatchByReflection(messages: Message[]): Buffer {
+  return Buffer.from(T.MessageBatch.encode({ messages: messages.map(messageToWire) }).finish());
+}
+
+/** The reflection codec's decoding of a batch (see encodeMessageBatchByReflection). */
+export function decodeMessageBatchByReflection(buf: Buffer): Message[] {
+  const decoded = T.MessageBatch.decode(buf) as unknown as { messages?: WireMessage[] };
   return (decoded.messages ?? []).map(messageFromWire);
 }
 
