@@ -60,8 +60,8 @@ export interface RestoreRecord {
   reference: string;
   index: number;
   entries: number;
-  /** "store" or "leader" (the fallback stream, when the store did not have it). */
-  source: "store" | "leader";
+  /** "store"; "leader" (its fallback stream, when the store did not have it); "local" (this member's own file). */
+  source: "store" | "leader" | "local";
 }
 
 export class TarnStateMachine implements StateMachine {
@@ -179,7 +179,7 @@ export class TarnStateMachine implements StateMachine {
       const own = fs.existsSync(this.uploader.localFile(snapshot.reference));
       if (own) fs.copyFileSync(this.uploader.localFile(snapshot.reference), file);
       const { name, source } = own
-        ? { name: this.uploader.localFile(snapshot.reference), source: "store" as const }
+        ? { name: this.uploader.localFile(snapshot.reference), source: "local" as const }
         : await downloadSnapshot(this.opts.store, snapshot.reference, file, fetch);
       fs.rmSync(this.paths.restoring, { recursive: true, force: true });
       const fresh = await openDb(this.paths.restoring);

@@ -82,7 +82,7 @@ describe("state: the state machine", () => {
     await sm.restore({ metadata: { index: 4, term: 1, confState: membership.confState }, reference }, () => Promise.reject(new Error("unused")));
     assert.equal(sm.appliedIndex(), 4);
     assert.deepEqual((await sm.scan({})).map((r) => `${r.key}=${r.value}@${r.version}`), ["k=3@3"]);
-    assert.deepEqual(sm.lastRestore, { reference, index: 4, entries: 2, source: "store" }); // the applied record and k
+    assert.deepEqual(sm.lastRestore, { reference, index: 4, entries: 2, source: "local" }); // the applied record and k
     await sm.close();
   });
 
