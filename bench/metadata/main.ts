@@ -1,0 +1,174 @@
+// metadata: the metadata service as clients see it. Three `tarn metadata` processes on loopback (fsync on,
+// snapshots in a shared local dir) driven through the TypeScript SDK (TarnClient: signed calls, leader
+// discovery), beside a three-member etcd (Debian's etcd-server, started and driven by bench/raft-vs-etcd's
+// code) with the same concurrency and value size, in one run:
+//
+//   - staging writes (StageObject of a fresh path with a 256-byte metadata value) vs etcd Put (256-byte value)
+//     at 64 and 512 concurrent writers: throughput and p99;
+//   - branch creations per second (target ≥ 3,000/s);
+//   - linearizable stat calls (StatObject of a staged entry, ReadIndex on the leader) per second.
+//
+//   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512]
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { TarnClient } from "../../src/client";
+import { freePort } from "../../test/support/ports";
+import { startProcess, StartedProcess, stopAllProcesses, waitUntil } from "../../test/support/processes";
+import { groupCpuSeconds } from "../raft-vs-etcd/cpu";
+import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "../raft-vs-etcd/etcd";
+import { ChannelPool, LoadResult, runLoad } from "../raft-vs-etcd/load";
+
+function option(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+}
+
+const durationMs = Number(option("duration-ms", "5000"));
+const warmupMs = Number(option("warmup-ms", "1000"));
+const concurrencies = option("clients", "64,512").split(",").map(Number);
+const SDK_CLIENTS = 8; // TarnClients (each with its own gRPC channels) the callers share in turn
+const REPO = "bench";
+const ADMIN = { accessKeyId: "AKIATARNBENCHADMIN01", secretAccessKey: "tarn-bench-admin-secret-0123456789" };
+const TARN_BIN = path.join(__dirname, "..", "..", "..", "bin", "tarn");
+
+interface TarnCluster {
+  clients: TarnClient[];
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+async function startTarnCluster(root: string): Promise<TarnCluster> {
+  const ids = ["m1", "m2", "m3"];
+  const ports: number[] = [];
+  for (let i = 0; i < ids.length; i++) ports.push(await freePort());
+  const peers = ids.map((id, i) => `${id}=127.0.0.1:${ports[i]}`).join(",");
+  const env = { ...process.env, TARN_CLUSTER_SECRET: "tarn-bench-cluster-secret-0123456789", TARN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TARN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
+  const snapshots = `local://${path.join(root, "snapshots")}`;
+  const procs: StartedProcess[] = ids.map((id, i) =>
+    startProcess(process.execPath, [TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
+  );
+  const endpoints = ports.map((p) => `127.0.0.1:${p}`);
+  const clients = Array.from({ length: SDK_CLIENTS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 } }));
+  await waitUntil("a tarn leader with the admin user", async () => (await clients[0].getClusterStatus()).leaderId !== "", 60_000, procs[0]);
+  return {
+    clients,
+    pids: procs.map((p) => p.child.pid!),
+    stop: async () => {
+      for (const c of clients) c.close();
+      await Promise.all(procs.map((p) => p.stop()));
+    },
+  };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** `callers` closed loops of `op` for warm-up + measured window; the same accounting as raft-vs-etcd's runLoad. */
+async function closedLoop(callers: number, op: (caller: number, n: number) => Promise<unknown>, cpu?: () => number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let measuring = false;
+  let stop = false;
+  let firstError: unknown;
+  const loop = async (c: number) => {
+    for (let n = 0; !stop; n++) {
+      const start = process.hrtime.bigint();
+      try {
+        await op(c, n);
+        if (measuring && !stop) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
+      } catch (err) {
+        firstError ??= err;
+        if (measuring) errors++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  };
+  const loops = Array.from({ length: callers }, (_, c) => loop(c));
+  await new Promise((r) => setTimeout(r, warmupMs));
+  measuring = true;
+  const cpuBefore = cpu?.();
+  const began = process.hrtime.bigint();
+  await new Promise((r) => setTimeout(r, durationMs));
+  stop = true;
+  const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
+  const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
+  await Promise.all(loops);
+  if (errors > 0) console.log(`  (${errors} errors; first: ${(firstError as Error).message})`);
+  const sorted = Float64Array.from(latencies).sort();
+  return { clients: callers, ops: latencies.length, errors, opsPerSec: latencies.length / elapsedS, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuSeconds };
+}
+
+const fmt = (r: LoadResult) =>
+  `${r.opsPerSec.toFixed(0).padStart(7)} ops/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors${r.cpuSeconds !== undefined ? `, ${r.cpuSeconds.toFixed(1)} CPU s in the servers` : ""})`;
+const round = (v: number) => Math.round(v * 100) / 100;
+
+async function main(): Promise<void> {
+  const loadAtStart = os.loadavg().map(round);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-metadata-"));
+  console.log(`metadata: 3 tarn metadata processes via TarnClient (${SDK_CLIENTS} SDK clients) vs 3-member etcd via grpc-js Put to its leader; fsync on, loopback`);
+  console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
+  try {
+    const tarn = await startTarnCluster(root);
+    const etcdMembers = startEtcdCluster(path.join(root, "etcd"), await Promise.all(Array.from({ length: 6 }, () => freePort())));
+    const etcdLeader = await findEtcdLeader(etcdMembers, 60_000);
+    const etcdPool = new ChannelPool(etcdLeader.clientAddress, 8);
+    const etcdPids = etcdMembers.map((m) => m.proc!.child.pid!);
+    const client = (c: number) => tarn.clients[c % tarn.clients.length];
+    const rows: Record<string, unknown>[] = [];
+    try {
+      const ns = path.join(root, "namespace");
+      await tarn.clients[0].createRepository({ name: REPO, storageNamespace: `local://${ns}` });
+      // One stored object that every staged entry points at: the benchmark measures metadata, not data.
+      fs.mkdirSync(path.join(ns, "data"), { recursive: true });
+      fs.writeFileSync(path.join(ns, "data", "shared"), "x");
+      const value = randomBytes(128).toString("hex"); // 256 bytes, as etcd's values
+
+      for (const n of concurrencies) {
+        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, physicalAddress: "data/shared", userMetadata: { v: value } }), () => groupCpuSeconds(tarn.pids));
+        console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}`);
+        const e = await runLoad(etcdPool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`, () => groupCpuSeconds(etcdPids));
+        console.log(`etcd put             clients=${String(n).padStart(3)}  ${fmt(e)}`);
+        console.log(`  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
+        rows.push({
+          clients: n,
+          tarn_ops_per_s: Math.round(t.opsPerSec),
+          etcd_ops_per_s: Math.round(e.opsPerSec),
+          tarn_p50_ms: round(t.p50Ms),
+          etcd_p50_ms: round(e.p50Ms),
+          tarn_p99_ms: round(t.p99Ms),
+          etcd_p99_ms: round(e.p99Ms),
+          throughput_ratio: round(t.opsPerSec / e.opsPerSec),
+          tarn_errors: t.errors,
+          etcd_errors: e.errors,
+        });
+      }
+
+      const branches = await closedLoop(64, (c, i) => client(c).createBranch({ repository: REPO, name: `b-${c}-${i}`, source: "main" }), () => groupCpuSeconds(tarn.pids));
+      console.log(`tarn branch creations clients= 64  ${fmt(branches)}  (target ≥ 3000/s)`);
+      rows.push({ workload: "branch_create", clients: 64, tarn_ops_per_s: Math.round(branches.opsPerSec), tarn_p50_ms: round(branches.p50Ms), tarn_p99_ms: round(branches.p99Ms), target_ops_per_s: 3000, tarn_errors: branches.errors });
+
+      await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", physicalAddress: "data/shared", userMetadata: { v: value } });
+      const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), () => groupCpuSeconds(tarn.pids));
+      console.log(`tarn linearizable stat clients= 64  ${fmt(stats)}`);
+      rows.push({ workload: "stat_linearizable", clients: 64, tarn_ops_per_s: Math.round(stats.opsPerSec), tarn_p50_ms: round(stats.p50Ms), tarn_p99_ms: round(stats.p99Ms), tarn_errors: stats.errors });
+    } finally {
+      etcdPool.close();
+      await tarn.stop();
+      await Promise.all(etcdMembers.map((m) => m.proc?.stop()));
+    }
+    console.log(`load average after the run ${os.loadavg().map(round).join(" ")}`);
+    console.log(JSON.stringify({ bench: "metadata", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, results: rows }));
+  } finally {
+    await stopAllProcesses();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (err: Error) => {
+  console.error(`metadata: ${err.stack ?? err.message}`);
+  await stopAllProcesses();
+  process.exit(1);
+});
