@@ -61,7 +61,7 @@ export class GrpcTransport {
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.ownsServer = !opts.server;
     // gRPC's own cap sits above ours so that oversized batches reach the handler, which logs who sent them.
-    this.server = opts.server ?? new Server(this.channelOptions());
+    this.server = opts.server ?? new Server(this.serverOptions());
     this.server.addService(
       raftPeerServiceDefinition,
       peerServiceImplementation(
@@ -94,7 +94,7 @@ export class GrpcTransport {
     const existing = this.peers.get(id);
     if (existing?.address === address || id === this.opts.self) return;
     if (existing) this.removePeer(id);
-    const client = new Client(address, credentials.createInsecure(), this.channelOptions());
+    const client = new Client(address, credentials.createInsecure(), { ...this.channelOptions(), "grpc.enable_channelz": 0 });
     const stream = new PeerStream(client, {
       self: this.opts.self,
       peer: id,
@@ -219,5 +219,14 @@ export class GrpcTransport {
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1_000,
     };
+  }
+
+  /**
+   * Channelz stays on for the server: grpc-js (1.14) tracks the sessions that forceShutdown() destroys only
+   * when it is enabled, so without it a stopped member's peers would keep their streams open. Clients turn
+   * it off (its per-call bookkeeping is pure overhead to us).
+   */
+  private serverOptions(): ChannelOptions {
+    return this.channelOptions();
   }
 }
