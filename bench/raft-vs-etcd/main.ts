@@ -45,18 +45,18 @@ interface Target {
 }
 
 async function startTarn(root: string): Promise<Target> {
-  const ports = await freePorts(3);
-  const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, dataDir: path.join(root, "tarn", id) }));
+  const ports = await freePorts(6);
+  const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, clientAddress: `127.0.0.1:${ports[3 + i]}`, dataDir: path.join(root, "tarn", id) }));
   const procs = specs.map((s) => startMember(s, specs, { cluster: "bench", secret: "bench-secret", tickMs: 100, snapshotEntries: 100_000 }));
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
   };
   try {
-    const clients = new Map(specs.map((s) => [s.id, new KvClient(s.address)]));
+    const clients = new Map(specs.map((s) => [s.id, new KvClient(s.clientAddress)]));
     for (let i = 0; i < specs.length; i++) await waitUntil(`${specs[i].id} serving`, async () => procs[i].output().includes("ready"), 60_000, procs[i]);
     const leader = await waitForLeader(clients, 30_000, procs);
     for (const c of clients.values()) c.close();
-    const addresses = spread ? specs.map((s) => s.address) : [specs.find((s) => s.id === leader)!.address];
+    const addresses = spread ? specs.map((s) => s.clientAddress) : [specs.find((s) => s.id === leader)!.clientAddress];
     return { name: "tarn", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, pids: procs.map((p) => p.child.pid!), stop };
   } catch (err) {
     await stop();

@@ -7,7 +7,10 @@ import { KvClient } from "./process-kv-rpc";
 
 export interface MemberSpec {
   id: string;
+  /** The peer (Raft) address. */
   address: string;
+  /** The test KV API's address (KvClient, the benchmark's load). */
+  clientAddress: string;
   dataDir: string;
 }
 
@@ -31,7 +34,7 @@ export function startMember(spec: MemberSpec, all: MemberSpec[], opts: ClusterOp
   const peers = all.map((m) => `${m.id}=${m.address}`).join(",");
   return startProcess(
     command,
-    [...args, "--id", spec.id, "--data-dir", spec.dataDir, "--listen", spec.address, "--peers", peers, "--cluster", opts.cluster ?? "process-test",
+    [...args, "--id", spec.id, "--data-dir", spec.dataDir, "--listen", spec.address, "--client-listen", spec.clientAddress, "--peers", peers, "--cluster", opts.cluster ?? "process-test",
       "--tick-ms", String(opts.tickMs ?? 100), "--snapshot-entries", String(opts.snapshotEntries ?? 10_000)],
     { env: { ...process.env, TARN_CLUSTER_SECRET: opts.secret ?? "process-test-secret" } },
   );

@@ -1,7 +1,8 @@
-// The client API of the test KV member (test/raft/process-node.ts): gRPC service tarn.testkv.KV with
+// The client API of the test KV member (test/raft/process-node.ts, served by process-kv-server.ts): gRPC
+// service tarn.testkv.KV with
 // Put(key, value) → revision (protobuf, the same field numbers as etcd's PutRequest, so the benchmark drives
 // both systems with the same client code), and JSON-bodied Status and Dump for the tests.
-import { Client, credentials, Metadata, ServiceDefinition, ServiceError } from "@grpc/grpc-js";
+import { Client, credentials, Metadata, ServiceError } from "@grpc/grpc-js";
 import * as protobuf from "protobufjs";
 
 export interface PutRequest {
@@ -92,12 +93,6 @@ const json = {
 const raw = (b: Buffer) => b;
 
 export const KV_PATHS = { put: "/tarn.testkv.KV/Put", status: "/tarn.testkv.KV/Status", dump: "/tarn.testkv.KV/Dump" } as const;
-
-export const kvServiceDefinition: ServiceDefinition = {
-  Put: { path: KV_PATHS.put, requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw },
-  Status: { path: KV_PATHS.status, requestStream: false, responseStream: false, requestSerialize: json.encode, requestDeserialize: json.decode, responseSerialize: json.encode, responseDeserialize: json.decode },
-  Dump: { path: KV_PATHS.dump, requestStream: false, responseStream: false, requestSerialize: json.encode, requestDeserialize: json.decode, responseSerialize: json.encode, responseDeserialize: json.decode },
-};
 
 export interface MemberStatus {
   id: string;

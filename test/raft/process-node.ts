@@ -1,16 +1,18 @@
 // A Raft member process with the trivial KV state machine, for the three-process test and the raft-vs-etcd
-// benchmark. One gRPC port serves both the peer API and the test KV API (process-kv-rpc.ts).
+// benchmark. Two ports: the peer API (RaftNode's own grpc-js server) on --listen, and the test KV API
+// (process-kv-rpc.ts) on --client-listen, served by a lean unary gRPC server (process-kv-server.ts).
 //
-//   node dist/test/raft/process-node.js --id n1 --data-dir DIR --listen 127.0.0.1:PORT
+//   node dist/test/raft/process-node.js --id n1 --data-dir DIR --listen 127.0.0.1:PORT --client-listen 127.0.0.1:PORT
 //        --peers n1=127.0.0.1:P1,n2=127.0.0.1:P2,n3=127.0.0.1:P3 [--cluster ID] [--tick-ms 100]
 //        [--snapshot-entries N]          (the cluster secret comes from TARN_CLUSTER_SECRET)
 //
 // Prints "ready" on stdout once it serves; exits 1 if the node fails (e.g. its log cannot be written).
-import { Server, ServerCredentials, ServerUnaryCall, sendUnaryData, status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import * as path from "node:path";
 import { RaftNode, stderrLogger, verboseLogger } from "../../raft/node";
 import { encodePut, KvStateMachine } from "./process-kv";
-import { decodePutRequest, encodePutResponse, kvServiceDefinition, MemberDump, MemberStatus } from "./process-kv-rpc";
+import { decodePutRequest, encodePutResponse, KV_PATHS, MemberDump, MemberStatus } from "./process-kv-rpc";
+import { createUnaryServer, listen } from "./process-kv-server";
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -18,7 +20,7 @@ function parseArgs(argv: string[]): Record<string, string> {
     if (!argv[i].startsWith("--") || argv[i + 1] === undefined) throw new Error(`bad argument '${argv[i]}': expected --name value pairs`);
     out[argv[i].slice(2)] = argv[i + 1];
   }
-  for (const required of ["id", "data-dir", "listen", "peers"]) if (!out[required]) throw new Error(`missing --${required}`);
+  for (const required of ["id", "data-dir", "listen", "client-listen", "peers"]) if (!out[required]) throw new Error(`missing --${required}`);
   return out;
 }
 
@@ -39,7 +41,6 @@ async function main(): Promise<void> {
     members[id] = address;
   }
   const kv = new KvStateMachine(path.join(args["data-dir"], "snapshots"));
-  const server = new Server({ "grpc.max_receive_message_length": 32 * 1024 * 1024 });
   const node = await RaftNode.start({
     id: args.id,
     members,
@@ -47,35 +48,38 @@ async function main(): Promise<void> {
     cluster: args.cluster ?? "process-test",
     secret,
     stateMachine: kv,
-    server,
+    listen: args.listen,
     tickMs: Number(args["tick-ms"] ?? 100),
     snapshotEntries: Number(args["snapshot-entries"] ?? 10_000),
     logger: process.env.RAFT_VERBOSE ? verboseLogger : stderrLogger,
   });
-  server.addService(kvServiceDefinition, {
-    Put: (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => {
+  const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
+  const server = createUnaryServer({
+    [KV_PATHS.put]: (request, done) => {
       let req;
       try {
-        req = decodePutRequest(call.request);
+        req = decodePutRequest(request);
       } catch (err) {
-        return callback({ code: status.INVALID_ARGUMENT, details: (err as Error).message });
+        return done({ code: status.INVALID_ARGUMENT, details: (err as Error).message });
       }
       node.propose(encodePut(req.key, req.value)).then(
-        (result) => callback(null, encodePutResponse(Number(Buffer.from(result).toString()))),
-        (err) => callback(errorStatus(err)),
+        (result) => done(null, encodePutResponse(Number(Buffer.from(result).toString()))),
+        (err) => done(errorStatus(err)),
       );
     },
-    Status: (_call: ServerUnaryCall<unknown, MemberStatus>, callback: sendUnaryData<MemberStatus>) => {
+    [KV_PATHS.status]: (_request, done) => {
       const s = node.status();
-      callback(null, { id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied });
+      const body: MemberStatus = { id: s.id, role: s.role, leader: s.leader, term: s.term, commit: s.commit, applied: s.applied };
+      done(null, json(body));
     },
-    Dump: (_call: ServerUnaryCall<unknown, MemberDump>, callback: sendUnaryData<MemberDump>) => {
+    [KV_PATHS.dump]: (_request, done) => {
       const data: Record<string, string> = {};
       for (const [k, v] of kv.data) data[k] = v.toString("utf8");
-      callback(null, { applied: node.status().applied, data });
+      const body: MemberDump = { applied: node.status().applied, data };
+      done(null, json(body));
     },
   });
-  await new Promise<void>((resolve, reject) => server.bindAsync(args.listen, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
+  await listen(server, args["client-listen"]);
   process.stdout.write("ready\n");
 
   const watchdog = setInterval(() => {
@@ -88,7 +92,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     clearInterval(watchdog);
     await node.stop();
-    server.forceShutdown();
+    server.close();
     process.exit(0);
   };
   process.once("SIGTERM", shutdown);

@@ -26,13 +26,13 @@ describe("raft: three member processes, leader killed under load", function () {
 
   it("keeps every acknowledged write through a SIGKILL of the leader and its restart", async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-raftproc-"));
-    const ports = await freePorts(3);
-    const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, dataDir: path.join(root, id) }));
+    const ports = await freePorts(6);
+    const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, clientAddress: `127.0.0.1:${ports[3 + i]}`, dataDir: path.join(root, id) }));
     const opts = { tickMs: 50, snapshotEntries: 300 };
     for (const s of specs) procs.set(s.id, startMember(s, specs, opts));
     for (const s of specs) {
       await waitUntil(`${s.id} serving`, async () => procs.get(s.id)!.output().includes("ready"), 60_000, procs.get(s.id));
-      clients.set(s.id, new KvClient(s.address));
+      clients.set(s.id, new KvClient(s.clientAddress));
     }
     let leader = await waitForLeader(clients, 30_000);
 
