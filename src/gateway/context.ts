@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TarnClient } from "../client";
 import type { Authenticated } from "./authenticate";
 import type { Target } from "./address";
+import type { AccessCache } from "./access-cache";
 import type { ReadCache } from "./read-cache";
 import { S3_NS, xmlDocument } from "./xml";
 
@@ -19,6 +20,8 @@ export interface Context {
   requestId: string;
   /** Present when the gateway was configured with a read cache. */
   reads?: ReadCache;
+  /** Where objects' bytes are, by physical address (access-cache.ts). */
+  access: AccessCache;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

@@ -58,7 +58,7 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   const o = objectRef(ctx);
   let got: M.GetObjectResponse;
   try {
-    const load = () => ctx.client.getObject({ repository: o.repository, ref: o.ref, path: o.path });
+    const load = () => readAccess(ctx, o);
     if (ctx.reads) got = await ctx.reads.get(ctx.auth.caller.accessKeyId, o.repository, o.ref, o.path, load);
     else got = headOnly ? { stats: await ctx.client.statObject(o), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
   } catch (err) {
@@ -87,6 +87,16 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   const body = await readFromStore(got, range, `object ${o.key} in ${o.repository}`);
   ctx.res.writeHead(status, headers);
   await pipeline(body, ctx.res);
+}
+
+/** The entry and how to read it: StatObject plus a cached access for its address, or GetObject. */
+async function readAccess(ctx: Context, o: ObjectRef): Promise<M.GetObjectResponse> {
+  const stats = await ctx.client.statObject({ repository: o.repository, ref: o.ref, path: o.path });
+  const known = ctx.access.lookup(o.repository, stats);
+  if (known) return known;
+  const got = await ctx.client.getObject({ repository: o.repository, ref: o.ref, path: o.path });
+  ctx.access.remember(o.repository, got);
+  return got;
 }
 
 export function userMetadata(ctx: Context): Record<string, string> {

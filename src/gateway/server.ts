@@ -9,6 +9,7 @@ import { authenticate } from "./authenticate";
 import type { CredentialResolver } from "./credentials";
 import type { Context } from "./context";
 import { errorXml, S3Error, toS3Error } from "./errors";
+import { AccessCache } from "./access-cache";
 import { ReadCache } from "./read-cache";
 import { route } from "./router";
 import { parseQuery } from "../auth/sigv4";
@@ -45,6 +46,7 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
   };
   const domains = options.domains ?? [];
   const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
+  const access = new AccessCache();
 
   return (req, res) => {
     const requestId = randomBytes(8).toString("hex").toUpperCase();
@@ -76,7 +78,7 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId, reads,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId, reads, access,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");
