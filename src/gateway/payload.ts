@@ -46,7 +46,8 @@ export class PayloadVerifier extends Transform {
   private trailerLines: string[] = [];
 
   constructor(private readonly options: PayloadOptions) {
-    super();
+    // Bounded, but large enough that a fast upload moves in few big pieces.
+    super({ highWaterMark: 256 * 1024 });
     this.checks = options.expectations.map((e) => ({ e, sum: newChecksum(e.algorithm) }));
     this.md5 = options.md5 === false ? undefined : newChecksum("md5");
     this.previousSignature = options.chunked?.signing?.seedSignature ?? "";

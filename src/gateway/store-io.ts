@@ -14,6 +14,9 @@ import type { TarnClient } from "../client";
 import type * as M from "../metadata/messages";
 import { s3, S3Error } from "./errors";
 
+/** Node 20 takes highWaterMark on client requests (socket buffers); its type definitions do not list it yet. */
+type BufferedRequestOptions = http.RequestOptions & { highWaterMark: number };
+
 const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
 export interface Written {
@@ -56,7 +59,8 @@ export function httpPut(url: string, body: Readable, size: number, what: string,
   if (u.searchParams.has("sv") && u.searchParams.has("sig")) headers["x-ms-blob-type"] = "BlockBlob";
   return new Promise<string>((resolve, reject) => {
     const lib = u.protocol === "https:" ? https : http;
-    const req = lib.request(u, { method: "PUT", headers, agent: u.protocol === "https:" ? agents.https : agents.http });
+    const options: BufferedRequestOptions = { method: "PUT", headers, agent: u.protocol === "https:" ? agents.https : agents.http, highWaterMark: 256 * 1024 };
+    const req = lib.request(u, options);
     let settled = false;
     const fail = (err: unknown) => {
       if (settled) return;
@@ -107,7 +111,9 @@ function httpGet(url: string, range: ByteRange | undefined, what: string): Promi
   const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
   return new Promise((resolve, reject) => {
     const lib = u.protocol === "https:" ? https : http;
-    const req = lib.get(u, { headers, agent: u.protocol === "https:" ? agents.https : agents.http }, (res) => {
+    // Large socket buffers: fewer pause/resume rounds when the caller reads slower than the store sends.
+    const options: BufferedRequestOptions = { headers, agent: u.protocol === "https:" ? agents.https : agents.http, highWaterMark: 256 * 1024 };
+    const req = lib.get(u, options, (res) => {
       if (res.statusCode === 200 || res.statusCode === 206) return resolve(res);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.length < 16 && chunks.push(c));
