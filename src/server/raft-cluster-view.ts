@@ -7,6 +7,7 @@ import type { StateNode } from "../state";
 
 export class RaftClusterView implements ClusterView {
   private node?: StateNode;
+  private draining = false;
 
   constructor(
     readonly selfId: string,
@@ -18,14 +19,23 @@ export class RaftClusterView implements ClusterView {
     this.node = node;
   }
 
+  /**
+   * Shutting down: answer every new call UNAVAILABLE ("no leader", which clients retry on another member)
+   * instead of taking calls the closing server would cut off.
+   */
+  drain(): void {
+    this.draining = true;
+  }
+
   leader(): { id: string; address: string } | undefined {
+    if (this.draining) return undefined;
     const s = this.node?.status();
     if (!s?.leader || !s.leaderAddress) return undefined;
     return { id: s.leader, address: s.leaderAddress };
   }
 
   isLeader(): boolean {
-    return this.node?.isLeader() ?? false;
+    return !this.draining && (this.node?.isLeader() ?? false);
   }
 
   async status(): Promise<ClusterStatusInfo> {
@@ -85,6 +95,13 @@ export class RaftClusterView implements ClusterView {
     }
     if (target !== s.leader) await node.transferLeadership(target);
     return this.status();
+  }
+
+  /** Before a graceful stop: hand leadership to another voter, so that no election pause follows. */
+  async stepDown(): Promise<void> {
+    const node = this.node;
+    if (!node?.isLeader() || node.status().members.filter((m) => m.role === "voter").length < 2) return;
+    await node.transferLeadership(this.mostUpToDateVoter());
   }
 
   private mostUpToDateVoter(): string {

@@ -97,6 +97,11 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     async stop() {
       stopping = true;
       stopSync();
+      // Drain first (new calls are told to retry elsewhere; admitted ones finish), then hand leadership over
+      // with nothing of ours in flight: proposals made during a transfer would wait out their timeout.
+      cluster.drain();
+      await new Promise((r) => setTimeout(r, 300));
+      await Promise.race([cluster.stepDown().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
       await server.close();
       await node.stop();
       await graveler.close().catch(() => undefined);
