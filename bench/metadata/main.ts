@@ -8,7 +8,7 @@
 //   - branch creations per second (target ≥ 3,000/s);
 //   - linearizable stat calls (StatObject of a staged entry, ReadIndex on the leader) per second.
 //
-//   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512]
+//   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512] [--channels 32]
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -28,7 +28,9 @@ function option(name: string, fallback: string): string {
 const durationMs = Number(option("duration-ms", "5000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "64,512").split(",").map(Number);
-const SDK_CLIENTS = 8; // TarnClients (each with its own gRPC channels) the callers share in turn
+// TarnClients (one gRPC channel per member each) the callers share in turn, and as many channels to etcd's
+// leader: grpc-js serializes much of a channel's work, so both sides get the same number.
+const CHANNELS = Number(option("channels", "32"));
 const REPO = "bench";
 const ADMIN = { accessKeyId: "AKIATARNBENCHADMIN01", secretAccessKey: "tarn-bench-admin-secret-0123456789" };
 const TARN_BIN = path.join(__dirname, "..", "..", "..", "bin", "tarn");
@@ -50,7 +52,7 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
     startProcess(process.execPath, [TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
   );
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
-  const clients = Array.from({ length: SDK_CLIENTS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 } }));
+  const clients = Array.from({ length: CHANNELS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 } }));
   await waitUntil("a tarn leader with the admin user", async () => (await clients[0].getClusterStatus()).leaderId !== "", 60_000, procs[0]);
   return {
     clients,
@@ -108,13 +110,13 @@ const round = (v: number) => Math.round(v * 100) / 100;
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map(round);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-metadata-"));
-  console.log(`metadata: 3 tarn metadata processes via TarnClient (${SDK_CLIENTS} SDK clients) vs 3-member etcd via grpc-js Put to its leader; fsync on, loopback`);
+  console.log(`metadata: 3 tarn metadata processes via TarnClient (${CHANNELS} SDK clients) vs 3-member etcd via grpc-js Put to its leader (${CHANNELS} channels); fsync on, loopback`);
   console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
   try {
     const tarn = await startTarnCluster(root);
     const etcdMembers = startEtcdCluster(path.join(root, "etcd"), await Promise.all(Array.from({ length: 6 }, () => freePort())));
     const etcdLeader = await findEtcdLeader(etcdMembers, 60_000);
-    const etcdPool = new ChannelPool(etcdLeader.clientAddress, 8);
+    const etcdPool = new ChannelPool(etcdLeader.clientAddress, CHANNELS);
     const etcdPids = etcdMembers.map((m) => m.proc!.child.pid!);
     const client = (c: number) => tarn.clients[c % tarn.clients.length];
     const rows: Record<string, unknown>[] = [];
