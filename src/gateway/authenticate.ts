@@ -31,6 +31,19 @@ export interface RequestFacts {
 }
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
+
+// Signing keys change once a day per key and region: deriving one costs four HMACs, so keep the recent ones.
+const signingKeys = new Map<string, Buffer>();
+function cachedSigningKey(secretAccessKey: string, credential: v4.Credential): Buffer {
+  const id = `${credential.accessKeyId}\0${credential.date}\0${credential.region}\0${credential.service}\0${secretAccessKey}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    if (signingKeys.size >= 10_000) signingKeys.delete(signingKeys.keys().next().value as string);
+    key = v4.signingKey(secretAccessKey, credential);
+    signingKeys.set(id, key);
+  }
+  return key;
+}
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
 const headerOf = (headers: IncomingHttpHeaders) => (name: string): string | undefined => {
@@ -78,7 +91,7 @@ async function headerV4(req: RequestFacts, authorization: string, resolver: Cred
   const payloadHash = header("x-amz-content-sha256");
   if (payloadHash === undefined) throw s3.invalidRequest("x-amz-content-sha256 is required for SigV4 requests");
   const caller = await lookup(resolver, parsed.credential.accessKeyId);
-  const key = v4.signingKey(caller.secretAccessKey, parsed.credential);
+  const key = cachedSigningKey(caller.secretAccessKey, parsed.credential);
   const canonical = v4.canonicalRequest({ method: req.method, rawPath: req.rawPath, query: req.query, signedHeaders: parsed.signedHeaders, header, payloadHash });
   const stringToSign = v4.stringToSign(amzDate || formatAmz(at), parsed.credential, canonical);
   if (!v4.sameSignature(v4.signHex(key, stringToSign), parsed.signature)) {
@@ -119,7 +132,7 @@ async function presignedV4(req: RequestFacts, q: Map<string, string>, resolver: 
   if (now > at + expires * 1000) throw s3.accessDenied(`request has expired: the presigned URL was valid until ${new Date(at + expires * 1000).toISOString()}`);
   if (at - now > MAX_SKEW_MS) throw s3.requestTimeTooSkewed("the presigned URL's X-Amz-Date is in the future");
   const caller = await lookup(resolver, credential.accessKeyId);
-  const key = v4.signingKey(caller.secretAccessKey, credential);
+  const key = cachedSigningKey(caller.secretAccessKey, credential);
   const payloadHash = q.get("X-Amz-Content-Sha256") ?? header("x-amz-content-sha256") ?? v4.PAYLOAD.unsigned;
   const canonical = v4.canonicalRequest({ method: req.method, rawPath: req.rawPath, query: req.query, signedHeaders, header, payloadHash, excludeQuery: "X-Amz-Signature" });
   if (!v4.sameSignature(v4.signHex(key, v4.stringToSign(amzDate, credential, canonical)), signature)) {

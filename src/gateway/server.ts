@@ -48,8 +48,11 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
   const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
   const access = new AccessCache();
 
+  // Request ids: a random prefix per gateway and a counter (no random bytes per request).
+  const idPrefix = randomBytes(4).toString("hex").toUpperCase();
+  let requests = 0;
   return (req, res) => {
-    const requestId = randomBytes(8).toString("hex").toUpperCase();
+    const requestId = idPrefix + (++requests).toString(16).toUpperCase().padStart(8, "0");
     res.setHeader("x-amz-request-id", requestId);
     res.setHeader("server", "Tarn");
     const url = req.url ?? "/";
