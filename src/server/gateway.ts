@@ -9,6 +9,7 @@ import { createLogger, createServiceMetrics, type LogLevel } from "../metadata";
 import { parseEndpointList, parseHostPort } from "./address";
 import { requireClusterSecret } from "./cluster-secret";
 import { startHttpPort } from "./http";
+import { listenError } from "./service";
 import { onShutdownSignal } from "./shutdown";
 
 export interface GatewayProcessOptions {
@@ -39,6 +40,8 @@ export async function runGateway(opts: GatewayProcessOptions): Promise<void> {
       lookup: (id) => (id === credentials.accessKeyId ? { secretAccessKey: credentials.secretAccessKey, userId: "" } : undefined),
     },
     logger,
+  }).catch((err: unknown) => {
+    throw listenError("--listen", opts.listen, err);
   });
   onShutdownSignal(() => port.close(), logger);
   logger.info("gateway listening", { port: port.port, metadata: endpoints });

@@ -9,7 +9,7 @@ import { createLogger, startMetricsServer, type LogLevel } from "../metadata";
 import { checkMemberId, formatHostPort, parseHostPort, parsePeers } from "./address";
 import { adminKeysFromEnv } from "./admin-env";
 import { requireClusterSecret } from "./cluster-secret";
-import { startMember } from "./service";
+import { listenError, startMember } from "./service";
 import { onShutdownSignal } from "./shutdown";
 import { storeConfigFromEnv, type StoreFlags } from "./store-config";
 
@@ -63,7 +63,10 @@ export async function runMetadataMember(opts: MetadataMemberOptions): Promise<vo
   let metrics: { port: number; close(): Promise<void> } | undefined;
   if (opts.metricsListen) {
     const m = parseHostPort(opts.metricsListen, "--metrics-listen");
-    metrics = await startMetricsServer(member.metrics.registry, m.host, m.port);
+    metrics = await startMetricsServer(member.metrics.registry, m.host, m.port).catch(async (err: unknown) => {
+      await member.stop();
+      throw listenError("--metrics-listen", opts.metricsListen!, err);
+    });
   }
   onShutdownSignal(async () => {
     await metrics?.close();

@@ -10,7 +10,7 @@ import { formatHostPort, parseHostPort } from "./address";
 import { adminKeysFromEnv } from "./admin-env";
 import { localClusterSecret } from "./cluster-secret";
 import { startHttpPort } from "./http";
-import { startMember } from "./service";
+import { listenError, startMember } from "./service";
 import { onShutdownSignal } from "./shutdown";
 import { storeConfigFromEnv } from "./store-config";
 
@@ -41,6 +41,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
     id: "local",
     dataDir,
     listen: grpcAddress,
+    listenFlag: "--grpc-listen",
     peers: { local: grpcAddress },
     clusterSecret: secret,
     snapshotStore: openObjectStore(`local://${path.join(dataDir, "snapshots")}`),
@@ -57,6 +58,9 @@ export async function runServer(opts: RunOptions): Promise<void> {
     health: () => (member.node.status().leader ? "ok" : "no leader"),
     gateway: { endpoints: [boundGrpc], lookup: (id) => member.auth.secretOf(id) },
     logger,
+  }).catch(async (err: unknown) => {
+    await member.stop();
+    throw listenError("--listen", opts.listen, err);
   });
   onShutdownSignal(async () => {
     await httpPort.close();

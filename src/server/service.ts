@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import { AuthManager, deriveClusterKeys, NewAccessKey } from "../auth";
 import { openObjectStore, ObjectStore, ObjectStoreConfig } from "../block";
-import { hasCode } from "../errors";
+import { hasCode, invalidArgument, TarnError } from "../errors";
 import { Graveler } from "../graveler";
 import { createServiceMetrics, KvCredentialStore, Logger, MetadataServer, ServiceMetrics, Storage } from "../metadata";
 import { StateNode } from "../state";
@@ -18,8 +18,9 @@ import { RaftClusterView } from "./raft-cluster-view";
 export interface MemberOptions {
   id: string;
   dataDir: string;
-  /** gRPC HOST:PORT to bind (metadata API and peer API). */
+  /** gRPC HOST:PORT to bind (metadata API and peer API), and the flag that set it (for errors). */
   listen: string;
+  listenFlag?: string;
   /** Peer addresses by member id (this member included, unless joining). */
   peers: Record<string, string>;
   join?: boolean;
@@ -80,7 +81,7 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     await server.listen(opts.listen);
   } catch (err) {
     await node.stop();
-    throw err;
+    throw listenError(opts.listenFlag ?? "--listen", opts.listen, err);
   }
 
   let stopping = false;
@@ -142,4 +143,11 @@ function defaultNamespaces(server: MetadataServer, prefix: string): void {
     if (request.storageNamespace === "" && typeof request.name === "string") request.storageNamespace = `${prefix.replace(/\/+$/, "")}/${request.name}`;
     return original(request, ctx);
   };
+}
+
+/** "cannot listen on --grpc-listen 127.0.0.1:9000: address already in use" instead of grpc-js's wording. */
+export function listenError(flag: string, address: string, err: unknown): TarnError {
+  const text = err instanceof Error ? err.message : String(err);
+  const reason = /EADDRINUSE/.test(text) ? "the address is already in use" : /EACCES/.test(text) ? "permission denied" : /EADDRNOTAVAIL/.test(text) ? "no such local address" : text;
+  return invalidArgument(`cannot listen on ${flag} ${address}: ${reason}`, err);
 }

@@ -87,6 +87,12 @@ describe("quick start (tarn run + the CLI)", function () {
     assert.equal(await tarnOk(["fs", "cat", "tarn://quickstart/main/a.txt"], env), "new contents\n");
   });
 
+  it("refuses a port in use, naming the flag, and exits", async () => {
+    const second = await tarn(["run", "--data-dir", path.join(root, "second"), "--listen", `127.0.0.1:${await freePort()}`, "--grpc-listen", `127.0.0.1:${grpcPort}`], env);
+    assert.equal(second.code, 2);
+    assert.match(second.stderr, new RegExp(`^tarn: cannot listen on --grpc-listen 127\\.0\\.0\\.1:${grpcPort}: the address is already in use$`, "m"));
+  });
+
   it("fails with one clear line on stderr and a non-zero exit", async () => {
     const bad = await tarn(["fs", "cat", "tarn://quickstart/main/missing.txt"], env);
     assert.equal(bad.code, 1);

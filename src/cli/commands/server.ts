@@ -1,7 +1,13 @@
 // tarn run, tarn metadata, tarn gateway: the server processes (src/server).
+import * as grpc from "@grpc/grpc-js";
 import { Command, Option } from "commander";
 import type { LogLevel } from "../../metadata";
 import { runGateway, runMetadataMember, runServer } from "../../server";
+
+/** grpc-js's own stderr lines (e.g. "E No address added") are not JSON: quiet unless GRPC_VERBOSITY asks. */
+const quietGrpc = () => {
+  if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+};
 
 const logLevel = () => new Option("--log-level <level>", "debug, info, warn or error").choices(["debug", "info", "warn", "error"]).default("info");
 
@@ -19,6 +25,7 @@ export function registerServerCommands(program: Command): void {
       "\nOn an empty data dir it creates the admin user with TARN_ADMIN_ACCESS_KEY_ID and TARN_ADMIN_SECRET_ACCESS_KEY,\nor generates keys, prints them once and writes them to ~/.tarn/config.yaml (when that file does not exist).\n\nExample:\n  tarn run --data-dir /var/lib/tarn",
     )
     .action(async (opts: { dataDir: string; listen: string; grpcListen: string; clusterSecretFile?: string; logLevel: LogLevel }) => {
+      quietGrpc();
       await runServer(opts);
     });
 
@@ -60,6 +67,7 @@ export function registerServerCommands(program: Command): void {
         snapshotEntries: number;
         logLevel: LogLevel;
       }) => {
+        quietGrpc();
         await runMetadataMember({ ...opts, defaultNamespacePrefix: opts.defaultNamespace });
       },
     );
@@ -74,6 +82,7 @@ export function registerServerCommands(program: Command): void {
     .addOption(logLevel())
     .addHelpText("after", "\nExample:\n  tarn gateway --listen 0.0.0.0:8000 --metadata 10.0.0.1:9000,10.0.0.2:9000,10.0.0.3:9000")
     .action(async (opts: { listen: string; metadata: string; clusterSecretFile?: string; domain?: string[]; logLevel: LogLevel }) => {
+      quietGrpc();
       await runGateway({ ...opts, domains: opts.domain });
     });
 }
