@@ -28,7 +28,13 @@ export interface GatewayOptions {
   onError?: (err: S3Error, ctx: { method: string; url: string }) => void;
 }
 
-export function createGatewayHandler(options: GatewayOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+export interface GatewayHandler {
+  (req: http.IncomingMessage, res: http.ServerResponse): void;
+  /** Closes the per-caller TarnClients (not `options.client`, which belongs to the caller). */
+  close(): void;
+}
+
+export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const clients = new Map<string, TarnClient>();
   const clientFor = (accessKeyId: string, secretAccessKey: string): TarnClient => {
     if (!options.endpoints) return options.client;
@@ -51,7 +57,7 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
   // Request ids: a random prefix per gateway and a counter (no random bytes per request).
   const idPrefix = randomBytes(4).toString("hex").toUpperCase();
   let requests = 0;
-  return (req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const requestId = idPrefix + (++requests).toString(16).toUpperCase().padStart(8, "0");
     res.setHeader("x-amz-request-id", requestId);
     res.setHeader("server", "Tarn");
@@ -94,6 +100,12 @@ export function createGatewayHandler(options: GatewayOptions): (req: http.Incomi
       }
     })().catch(fail);
   };
+  return Object.assign(handler, {
+    close() {
+      for (const c of clients.values()) c.close();
+      clients.clear();
+    },
+  });
 }
 
 export interface GatewayServerOptions extends GatewayOptions {
@@ -101,7 +113,7 @@ export interface GatewayServerOptions extends GatewayOptions {
   before?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
-/** An http.Server serving the gateway; listen on it as usual. `close()` also closes per-user clients' sockets. */
+/** An http.Server serving the gateway; listen on it as usual. Closing it also closes the per-caller clients. */
 export function createGatewayServer(options: GatewayServerOptions): http.Server {
   const handle = createGatewayHandler(options);
   // 256 KiB socket buffers: large objects stream in fewer, bigger writes (64 connections cost at most 32 MiB).
@@ -109,5 +121,6 @@ export function createGatewayServer(options: GatewayServerOptions): http.Server 
     if (options.before?.(req, res)) return;
     handle(req, res);
   });
+  server.on("close", () => handle.close());
   return server;
 }
