@@ -55,4 +55,18 @@ describe("gateway: addressing", () => {
     const rest = await getVia(`127.0.0.1:${g.port}`, `/vhost?list-type=2&delimiter=%2F&continuation-token=${token}`);
     assert.deepEqual([...rest.body.matchAll(/<Prefix>([^<]+)<\/Prefix><\/CommonPrefixes>/g)].map((m) => m[1]), ["main/"]);
   });
+
+  it("continues a delimited listing past a common prefix without repeating it", async () => {
+    for (const k of ["p/a/1", "p/a/2", "p/b/1", "p/c"]) await s3.send(new PutObjectCommand({ Bucket: "vhost", Key: `main/${k}`, Body: k }));
+    const seen: string[] = [];
+    let token = "";
+    for (let page = 0; page < 10; page++) {
+      const res = await getVia(`127.0.0.1:${g.port}`, `/vhost?list-type=2&delimiter=%2F&prefix=main%2Fp%2F&max-keys=1${token ? `&continuation-token=${token}` : ""}`);
+      seen.push(...[...res.body.matchAll(/<(?:Key|Prefix)>(main\/p\/[^<]+)</g)].map((m) => m[1]));
+      const next = /<NextContinuationToken>([^<]+)</.exec(res.body);
+      if (!next) break;
+      token = next[1];
+    }
+    assert.deepEqual(seen, ["main/p/a/", "main/p/b/", "main/p/c"]);
+  });
 });
