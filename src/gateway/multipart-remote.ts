@@ -45,6 +45,8 @@ export async function createRemote(ctx: Context, o: ObjectRef): Promise<void> {
   try {
     prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 2, contentType });
   } catch (err) {
+    // Stores without presigned multipart parts (Azure today): say so rather than "conflict".
+    if (hasCode(err, "FAILED_PRECONDITION")) throw s3.notImplemented(`multipart uploads to repository ${o.repository} are not supported by its store yet: upload with one PutObject (up to 5 GiB)`, err);
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
   const upload: RemoteUpload = { a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: userMetadata(ctx) };
