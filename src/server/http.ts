@@ -15,6 +15,8 @@ export interface HttpPortOptions {
   health: () => string;
   /** Mount the S3 gateway, calling the metadata service at these members as each caller. */
   gateway?: { endpoints: string[]; lookup: CredentialLookup; domains?: string[] };
+  /** More paths answered before the gateway (e.g. presigned local URLs); true when it answered. */
+  routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   logger: Logger;
 }
 
@@ -36,7 +38,7 @@ export async function startHttpPort(opts: HttpPortOptions): Promise<HttpPort> {
       void metrics(req, res);
       return true;
     }
-    return false;
+    return opts.routes?.(req, res) ?? false;
   };
   let server: http.Server;
   let gatewayClient: TarnClient | undefined;

@@ -10,6 +10,7 @@ import { formatHostPort, parseHostPort } from "./address";
 import { adminKeysFromEnv } from "./admin-env";
 import { localClusterSecret } from "./cluster-secret";
 import { startHttpPort } from "./http";
+import { LocalPresign } from "./local-presign";
 import { listenError, startMember } from "./service";
 import { onShutdownSignal } from "./shutdown";
 import { storeConfigFromEnv } from "./store-config";
@@ -35,6 +36,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
   const grpcAddress = formatHostPort(grpc.host, grpc.port);
   const storeConfig = storeConfigFromEnv(env);
   fs.mkdirSync(path.join(dataDir, "repos"), { recursive: true });
+  const presign = new LocalPresign(path.join(dataDir, "repos"));
   fs.mkdirSync(path.join(dataDir, "snapshots"), { recursive: true });
 
   const member = await startMember({
@@ -46,6 +48,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
     clusterSecret: secret,
     snapshotStore: openObjectStore(`local://${path.join(dataDir, "snapshots")}`),
     storeConfig,
+    storeConfigFor: (ns) => presign.storeConfig(ns, storeConfig),
     defaultNamespacePrefix: `local://${path.join(dataDir, "repos")}`,
     admin,
     logger,
@@ -57,11 +60,14 @@ export async function runServer(opts: RunOptions): Promise<void> {
     registry: member.metrics.registry,
     health: () => (member.node.status().leader ? "ok" : "no leader"),
     gateway: { endpoints: [boundGrpc], lookup: (id) => member.auth.secretOf(id) },
+    routes: (req, res) => presign.handle(req, res),
     logger,
   }).catch(async (err: unknown) => {
     await member.stop();
     throw listenError("--listen", opts.listen, err);
   });
+  const urlHost = http.host === "0.0.0.0" || http.host === "::" ? "127.0.0.1" : http.host;
+  presign.setBaseUrl(`http://${formatHostPort(urlHost, httpPort.port)}`);
   onShutdownSignal(async () => {
     await httpPort.close();
     await member.stop();

@@ -28,6 +28,8 @@ export interface MemberOptions {
   clusterName?: string;
   snapshotStore: ObjectStore;
   storeConfig: ObjectStoreConfig;
+  /** The configuration for one namespace's store, when it differs (tarn run's presigned local URLs). */
+  storeConfigFor?: (namespace: string) => ObjectStoreConfig;
   /** When set, a repository created without a storage namespace gets `${prefix}/${name}`. */
   defaultNamespacePrefix?: string;
   admin?: { accessKeyId: string; secretAccessKey: string };
@@ -53,7 +55,7 @@ export interface RunningMember {
 export async function startMember(opts: MemberOptions): Promise<RunningMember> {
   const kv = new LateKv();
   const cluster = new RaftClusterView(opts.id, opts.clusterName ?? "tarn");
-  const storage = new Storage({ openStore: (ns) => openObjectStore(ns, opts.storeConfig), config: opts.storeConfig });
+  const storage = new Storage({ openStore: (ns) => openObjectStore(ns, opts.storeConfigFor?.(ns) ?? opts.storeConfig), config: opts.storeConfig });
   const graveler = new Graveler({ kv, committed: { cacheDir: path.join(opts.dataDir, "cache"), openStore: (ns) => storage.store(ns) } });
   const auth = new AuthManager({ store: new KvCredentialStore(kv), credentialKey: deriveClusterKeys(opts.clusterSecret).credentialKey });
   const metrics = createServiceMetrics({ defaultMetrics: true });

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { freePort } from "../support/ports";
 import { startProcess, StartedProcess, waitUntil } from "../support/processes";
-import { ADMIN, CLUSTER_SECRET, cleanEnv, TARN, tarnOk, tempDir } from "./support";
+import { ADMIN, adminClient, CLUSTER_SECRET, cleanEnv, TARN, tarnOk, tempDir } from "./support";
 
 describe("the S3 gateway in tarn run and tarn gateway", function () {
   this.timeout(120_000);
@@ -42,6 +42,21 @@ describe("the S3 gateway in tarn run and tarn gateway", function () {
     assert.equal(await tarnOk(["fs", "cat", "tarn://gw-repo/main/hello.txt"], env), "hi from S3");
     await assert.rejects(s3(runHttp, "wrong-secret-0123456789").send(new GetObjectCommand({ Bucket: "gw-repo", Key: "main/hello.txt" })), /signature/i);
     client.destroy();
+  });
+
+  it("hands out presigned URLs for its local repositories, answered on the HTTP port", async () => {
+    const client = adminClient([`127.0.0.1:${grpc}`]);
+    try {
+      const prepared = await client.prepareUpload({ repository: "gw-repo", branch: "main", path: "p.txt", presign: true });
+      assert.match(prepared.presignedUrl, new RegExp(`^http://127\\.0\\.0\\.1:${runHttp}/_tarn/local/gw-repo/data/`));
+      await client.upload("gw-repo", "main", "presigned.txt", Buffer.from("bytes over HTTP"), { presign: true });
+      assert.equal((await client.downloadBuffer("gw-repo", "main", "presigned.txt", { presign: true })).toString(), "bytes over HTTP");
+      const got = await client.getObject({ repository: "gw-repo", ref: "main", path: "presigned.txt", presign: true });
+      const tampered = got.presignedUrl.replace(/X-Tarn-Signature=[0-9a-f]{4}/, "X-Tarn-Signature=0000");
+      assert.equal((await fetch(tampered)).status, 403);
+    } finally {
+      client.close();
+    }
   });
 
   it("runs tarn gateway as its own process in front of the metadata service", async () => {
