@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { ensureAptPackage } from "../support/apt-package";
 import { ensureAptTool } from "../support/tools";
 import { awsWorks, boto3Works, run } from "./run";
 import { sha256, startGateway, type StoreKind, type TestGateway } from "./support";
@@ -36,8 +37,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
   let aws: string;
   before(async () => {
     aws = awsWorks() ? "aws" : ensureAptTool("aws", "awscli");
-    if (!boto3Works()) ensureAptTool("python3", "python3-boto3");
-    assert.ok(boto3Works(), "boto3 must be importable by python3 (python3-boto3)");
+    ensureAptPackage("python3-boto3", boto3Works);
     ensureAptTool("rclone", "rclone");
     ensureAptTool("s3cmd", "s3cmd");
     g = await startGateway(["tools"], { store });
