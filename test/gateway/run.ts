@@ -13,9 +13,9 @@ export function run(command: string, args: string[], env: NodeJS.ProcessEnv, inp
   });
 }
 
-/** The aws CLI on PATH if it actually runs (a pyenv shim may point at nothing), else Debian's awscli. */
-export function awsWorks(): boolean {
-  return spawnSync("aws", ["--version"], { encoding: "utf8" }).status === 0;
+/** Does this aws CLI run? (A pyenv shim on PATH may point at nothing.) */
+export function awsWorks(command = "aws"): boolean {
+  return spawnSync(command, ["--version"], { encoding: "utf8" }).status === 0;
 }
 
 /** boto3 importable by python3? */

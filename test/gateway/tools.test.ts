@@ -36,7 +36,12 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
   let dir: string;
   let aws: string;
   before(async () => {
-    aws = awsWorks() ? "aws" : ensureAptTool("aws", "awscli");
+    // The aws on PATH if it runs, else Debian's awscli at /usr/bin/aws (a broken shim may shadow it on PATH).
+    if (awsWorks()) aws = "aws";
+    else {
+      ensureAptPackage("awscli", () => awsWorks("/usr/bin/aws"));
+      aws = "/usr/bin/aws";
+    }
     ensureAptPackage("python3-boto3", boto3Works);
     ensureAptTool("rclone", "rclone");
     ensureAptTool("s3cmd", "s3cmd");
