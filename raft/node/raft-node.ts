@@ -339,6 +339,11 @@ export class RaftNode {
   private async loop(): Promise<void> {
     try {
       while (!this.stopped) {
+        // I/O callbacks of one event-loop turn run one after another, with microtasks in between: without
+        // this the loop would wake after the first (one proposal, one peer message) and leave the rest to
+        // another Ready. Waiting for the check phase lets one Ready carry everything that arrived in the turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.stopped) break;
         this.drainInputs();
         if (this.raw.hasReady()) {
           const rd = this.raw.ready();
