@@ -7,6 +7,7 @@ import { signPeerCall } from "../../raft/transport";
 import { deriveClusterKeys, gatewayTokenFor } from "../../src/auth";
 import { TarnClient } from "../../src/client";
 import { hasCode } from "../../src/errors";
+import { freePort } from "../support/ports";
 import { StartedProcess } from "../support/processes";
 import { ADMIN, adminClient, CLUSTER_SECRET, cleanEnv, MemberSpec, memberSpecs, peersFlag, startMemberProcess, tarn, tempDir, waitForLeader } from "./support";
 
@@ -21,12 +22,17 @@ describe("security of tarn metadata", function () {
   const procs: StartedProcess[] = [];
   let target: string;
   let raw: grpc.Client;
+  let metricsPort: number;
 
   before(async () => {
     root = tempDir("security");
     const env = cleanEnv({ TARN_CLUSTER_SECRET: CLUSTER_SECRET, TARN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TARN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey });
     specs = await memberSpecs(["s1", "s2"], root);
-    for (const m of specs) procs.push(startMemberProcess(m, { peers: peersFlag(specs), env }));
+    metricsPort = await freePort();
+    for (const m of specs) {
+      const extraArgs = m.id === "s1" ? ["--metrics-listen", `127.0.0.1:${metricsPort}`] : [];
+      procs.push(startMemberProcess(m, { peers: peersFlag(specs), env, logLevel: "info", extraArgs }));
+    }
     const admin = adminClient(specs.map((m) => `127.0.0.1:${m.port}`));
     await waitForLeader(admin, procs[0]);
     admin.close();
@@ -104,5 +110,15 @@ describe("security of tarn metadata", function () {
     // Control: a real member's signature is accepted.
     const member = await peerCall(signPeerCall(memberKey, "tarn", "s2", "s1"));
     assert.equal(member.code, grpc.status.OK, member.details);
+  });
+
+  it("counts refusals in Prometheus metrics and logs them as JSON lines", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(text, /tarn_grpc_requests_total\{method="ListRepositories",code="UNAUTHENTICATED"\} [1-9]/);
+    const lines = procs[0].output().split("\n").filter((l) => l.startsWith("{"));
+    assert.ok(lines.length > 0);
+    const refused = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === "call refused" && l.code === "UNAUTHENTICATED");
+    assert.ok(refused.length > 0, "a refused call is logged");
+    assert.equal(refused[0].member, "s1");
   });
 });

@@ -68,6 +68,7 @@ export interface MemberOptions {
   snapshotStore?: string;
   snapshotEntries?: number;
   logLevel?: string;
+  extraArgs?: string[];
   env: NodeJS.ProcessEnv;
 }
 
@@ -76,6 +77,7 @@ export function startMemberProcess(m: MemberSpec, opts: MemberOptions): StartedP
   if (opts.join) args.push("--join");
   if (opts.snapshotStore) args.push("--snapshot-store", opts.snapshotStore);
   if (opts.snapshotEntries) args.push("--snapshot-entries", String(opts.snapshotEntries));
+  args.push(...(opts.extraArgs ?? []));
   return startProcess(process.execPath, args, { env: opts.env });
 }
 
