@@ -1,6 +1,8 @@
 // A command's connection to the metadata service: a TarnClient from TARN_ENDPOINT / keys / ~/.tarn/config.yaml,
 // closed when the command is done (an open gRPC channel would keep the process alive).
+import { InvalidArgumentError } from "commander";
 import { TarnClient } from "../client";
+import { invalidArgument } from "../errors";
 import { loadConfig, requireCredentials } from "./config";
 import { formatEndpoint } from "./config";
 
@@ -21,10 +23,17 @@ export function parseKeyValues(items: string[] | undefined, flag: string): Recor
   const out: Record<string, string> = {};
   for (const item of items ?? []) {
     const eq = item.indexOf("=");
-    if (eq <= 0) throw new Error(`${flag} '${item}' is not KEY=VALUE`);
+    if (eq <= 0) throw invalidArgument(`${flag} '${item}' is not KEY=VALUE`);
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
+}
+
+/** A commander parser for counts (--amount, --parallelism): a whole number of at least 1. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
 }
 
 /** Repeatable option collector for commander. */

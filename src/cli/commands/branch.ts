@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { invalidArgument } from "../../errors";
 import { context } from "../main";
 import { table } from "../output";
-import { withClient } from "../session";
+import { positiveInt, withClient } from "../session";
 import { parseBranchUri, parseRefUri, parseRepositoryUri } from "../uri";
 
 export function registerBranchCommands(program: Command): void {
@@ -26,7 +26,7 @@ export function registerBranchCommands(program: Command): void {
   branch
     .command("list <uri>")
     .description("list a repository's branches")
-    .option("--amount <n>", "at most this many", (v) => Number(v), 1000)
+    .option("--amount <n>", "at most this many", positiveInt, 1000)
     .action(async (uri: string, opts: { amount: number }, cmd: Command) => {
       const { repository } = parseRepositoryUri(uri);
       const { out } = context(cmd);
@@ -63,7 +63,7 @@ export function registerBranchCommands(program: Command): void {
   branch
     .command("revert <uri> <commit>")
     .description("commit the inverse of COMMIT's changes on the branch")
-    .option("-m, --parent-number <n>", "for a merge commit: the parent to revert against (1-based)", (v) => Number(v), 0)
+    .option("-m, --parent-number <n>", "for a merge commit: the parent to revert against (1-based)", positiveInt, 0)
     .option("--allow-empty", "commit even when nothing changes")
     .action(async (uri: string, commit: string, opts: { parentNumber: number; allowEmpty?: boolean }, cmd: Command) => {
       const b = parseBranchUri(uri);

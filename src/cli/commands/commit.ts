@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import type { Commit } from "../../metadata/messages";
 import { context } from "../main";
-import { collect, formatTime, parseKeyValues, withClient } from "../session";
+import { collect, formatTime, parseKeyValues, positiveInt, withClient } from "../session";
 import { parseBranchUri, parseRefUri } from "../uri";
 
 export function describeCommit(c: Commit): string {
@@ -33,7 +33,7 @@ export function registerCommitCommands(program: Command): void {
   program
     .command("log <uri>")
     .description("the commits reachable from a ref, newest first")
-    .option("--amount <n>", "at most this many", (v) => Number(v), 100)
+    .option("--amount <n>", "at most this many", positiveInt, 100)
     .option("--first-parent", "follow only the first parent of merges")
     .addHelpText("after", "\nExample:\n  tarn log tarn://my-data/main --amount 5")
     .action(async (uri: string, opts: { amount: number; firstParent?: boolean }, cmd: Command) => {

@@ -11,7 +11,7 @@ import type { ObjectStats } from "../../metadata/messages";
 import { context } from "../main";
 import { table } from "../output";
 import { parallel, Progress } from "../progress";
-import { formatBytes, formatTime, withClient } from "../session";
+import { formatBytes, formatTime, positiveInt, withClient } from "../session";
 import { parseBranchUri, parseRefUri } from "../uri";
 
 const counting = (onBytes: (n: number) => void) =>
@@ -77,7 +77,7 @@ export function registerFsCommands(program: Command): void {
     .command("upload <local> <uri>")
     .description("upload a file, or a directory with --recursive, to a branch (staged until commit)")
     .option("-r, --recursive", "upload every file under the LOCAL directory")
-    .option("-p, --parallelism <n>", "files uploaded at once", (v) => Number(v), 8)
+    .option("-p, --parallelism <n>", "files uploaded at once", positiveInt, 8)
     .option("--content-type <type>", "the objects' content type")
     .addHelpText("after", "\nExamples:\n  tarn fs upload ./data tarn://my-data/main/raw/ --recursive\n  tarn fs upload report.csv tarn://my-data/main/reports/2024.csv")
     .action(async (local: string, uri: string, opts: { recursive?: boolean; parallelism: number; contentType?: string }, cmd: Command) => {
@@ -116,7 +116,7 @@ export function registerFsCommands(program: Command): void {
     .command("download <uri> [local]")
     .description("download an object, or every object under a prefix with --recursive")
     .option("-r, --recursive", "download every object under the path")
-    .option("-p, --parallelism <n>", "files downloaded at once", (v) => Number(v), 8)
+    .option("-p, --parallelism <n>", "files downloaded at once", positiveInt, 8)
     .addHelpText("after", "\nExamples:\n  tarn fs download tarn://my-data/main/raw/ ./raw --recursive\n  tarn fs download tarn://my-data/main/reports/2024.csv")
     .action(async (uri: string, local: string | undefined, opts: { recursive?: boolean; parallelism: number }, cmd: Command) => {
       const src = parseRefUri(uri, opts.recursive ? "optional" : "required");

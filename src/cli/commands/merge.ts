@@ -4,7 +4,7 @@ import { ApiError } from "../../client";
 import { invalidArgument, TarnError } from "../../errors";
 import type { Difference, MergeStrategy } from "../../metadata/messages";
 import { context } from "../main";
-import { collect, parseKeyValues, withClient } from "../session";
+import { collect, parseKeyValues, positiveInt, withClient } from "../session";
 import { parseBranchUri, parseRefUri } from "../uri";
 
 const SIGN: Record<string, string> = {
@@ -88,7 +88,7 @@ export function registerMergeCommands(program: Command): void {
   program
     .command("cherry-pick <commit> <branch>")
     .description("apply one commit's changes to a branch as a new commit")
-    .option("-m, --parent-number <n>", "for a merge commit: the parent to diff against (1-based)", (v) => Number(v), 0)
+    .option("-m, --parent-number <n>", "for a merge commit: the parent to diff against (1-based)", positiveInt, 0)
     .addHelpText("after", "\nExample:\n  tarn cherry-pick 3f2a9c tarn://my-data/main")
     .action(async (commit: string, branch: string, opts: { parentNumber: number }, cmd: Command) => {
       const b = parseBranchUri(branch);

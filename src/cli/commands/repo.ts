@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { context } from "../main";
 import { table } from "../output";
-import { formatTime, withClient } from "../session";
+import { formatTime, positiveInt, withClient } from "../session";
 import { parseRepositoryUri } from "../uri";
 
 export function registerRepoCommands(program: Command): void {
@@ -23,7 +23,7 @@ export function registerRepoCommands(program: Command): void {
   repo
     .command("list")
     .description("list repositories")
-    .option("--amount <n>", "at most this many", (v) => Number(v), 1000)
+    .option("--amount <n>", "at most this many", positiveInt, 1000)
     .option("--prefix <prefix>", "only names starting with this", "")
     .action(async (opts: { amount: number; prefix: string }, cmd: Command) => {
       const { out } = context(cmd);

@@ -2,7 +2,7 @@
 import { Command } from "commander";
 import { context } from "../main";
 import { table } from "../output";
-import { withClient } from "../session";
+import { positiveInt, withClient } from "../session";
 import { checkBranchName, parseRepositoryUri, parseTarnUri } from "../uri";
 import { invalidArgument } from "../../errors";
 
@@ -38,7 +38,7 @@ export function registerTagCommands(program: Command): void {
   tag
     .command("list <uri>")
     .description("list a repository's tags")
-    .option("--amount <n>", "at most this many", (v) => Number(v), 1000)
+    .option("--amount <n>", "at most this many", positiveInt, 1000)
     .action(async (uri: string, opts: { amount: number }, cmd: Command) => {
       const { repository } = parseRepositoryUri(uri);
       const { out } = context(cmd);
