@@ -13,6 +13,8 @@ export interface LoadResult {
   p99Ms: number;
   /** CPU seconds the system under test used during the measured window (see cpu.ts), if measured. */
   cpuSeconds?: number;
+  /** CPU seconds this load generator (one Node.js process, shared by both systems) used in the window. */
+  clientCpuSeconds: number;
 }
 
 const raw = (b: Buffer) => b;
@@ -71,11 +73,13 @@ export async function runLoad(pool: ChannelPool, path: string, clients: number, 
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
   const cpuBefore = cpu?.();
+  const clientBefore = process.cpuUsage();
   const began = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, durationMs));
   stop = true;
   const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
   const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
+  const client = process.cpuUsage(clientBefore);
   await Promise.all(loops);
   const sorted = Float64Array.from(latencies).sort();
   return {
@@ -86,5 +90,6 @@ export async function runLoad(pool: ChannelPool, path: string, clients: number, 
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     cpuSeconds,
+    clientCpuSeconds: (client.user + client.system) / 1e6,
   };
 }

@@ -32,8 +32,11 @@ const CHANNELS = 8;
 /** CPU microseconds the three members spent per acknowledged write in the measured window. */
 const cpuPerOp = (r: LoadResult): number => (r.cpuSeconds !== undefined && r.ops > 0 ? (r.cpuSeconds * 1e6) / r.ops : NaN);
 
+/** The load generator's own CPU per write, and its share of one core: near 100% it, not the server, is the limit. */
+const clientLoad = (r: LoadResult, seconds: number): string => `client ${((r.clientCpuSeconds * 1e6) / Math.max(1, r.ops)).toFixed(0)} us/write, ${((100 * r.clientCpuSeconds) / seconds).toFixed(0)}% of a core`;
+
 const fmt = (r: LoadResult) =>
-  `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  ${cpuPerOp(r).toFixed(0).padStart(5)} us CPU/write  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
+  `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  ${cpuPerOp(r).toFixed(0).padStart(5)} us CPU/write (${clientLoad(r, durationMs / 1000)})  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
 
 interface Target {
   name: string;
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
   const aim = spread ? "round-robin to all 3 members (3 channels each)" : `to the leader (${CHANNELS} channels)`;
   console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js) ${aim};`);
   console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`);
+  console.log("us CPU/write: user+sys CPU of the three member processes (/proc/PID/stat) per acknowledged write, a figure machine load barely moves");
   try {
     // Both clusters run side by side (an idle cluster only heartbeats), and each concurrency is measured on
     // one right after the other, so that both see the same machine load.
@@ -125,6 +129,8 @@ async function main(): Promise<void> {
         throughput_ratio: round(t.opsPerSec / e.opsPerSec),
         tarn_cpu_us_per_op: Math.round(cpuPerOp(t)),
         etcd_cpu_us_per_op: Math.round(cpuPerOp(e)),
+        tarn_client_cpu_share: Math.round((100 * t.clientCpuSeconds) / (durationMs / 1000)) / 100,
+        etcd_client_cpu_share: Math.round((100 * e.clientCpuSeconds) / (durationMs / 1000)) / 100,
         tarn_errors: t.errors,
         etcd_errors: e.errors,
       };
