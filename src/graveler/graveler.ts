@@ -2,22 +2,23 @@
 // (uncommitted entries per staging token) and the committed manager (ranges and metaranges) into the
 // operations users see. Every operation validates its input before it changes anything, and changes state
 // with one compare-and-set at the end, so a failure leaves no partial result.
-import { randomBytes } from "node:crypto";
 import { alreadyExists, failedPrecondition, hasCode, invalidArgument, notFound } from "../errors";
 import type { Change } from "./committed/apply";
-import { CommittedManager, CommittedOptions, Repo } from "./committed/manager";
-import type { MergeStrategy } from "./committed/merge";
-import { decodeEntry, Entry, encodeEntry, sameIdentity } from "./entry";
-import { BranchId, branchId, CommitId, MetaRangeId, path as validPath, pathPrefix, repositoryId, StagingToken, tagId, TagId } from "./ids";
-import type { KvStore } from "./kv/types";
+import { CommittedManager, CommittedOptions } from "./committed/manager";
+import { collect, DiffEntry, DiffPageOptions, diffPages, diffUncommittedPages } from "./diffs";
+import type { Entry } from "./entry";
+import { Engine, makeCommit, newToken, pageSize, repoOf, STAGE_RETRIES } from "./engine";
+import { BranchId, branchId, CommitId, pathPrefix, repositoryId, StagingToken, tagId, TagId } from "./ids";
 import { keys } from "./keys";
-import { computeCommitId } from "./refs/commit-id";
-import { Branch, Page, RefManager, ResolvedRef } from "./refs/manager";
+import type { KvStore } from "./kv/types";
+import type { Listing } from "./listing";
+import { cherryPick, merge, MergeOptions, revert } from "./merging";
+import { deleteObject, getObject, ListOptions, listObjects, setObjects } from "./objects";
+import { Branch, Page, RefManager } from "./refs/manager";
 import type { BranchRecord, Commit, Repository } from "./refs/records";
-import { MergedStagingCursor, stagedChunks } from "./staging/cursor";
+import { resetPrefix } from "./reset";
+import { stagedChunks } from "./staging/cursor";
 import { StagingManager } from "./staging/manager";
-import { listPage, Listing } from "./listing";
-import { ViewCursor } from "./view";
 
 export interface GravelerOptions {
   kv: KvStore;
@@ -33,38 +34,7 @@ export interface CommitOptions {
   allowEmpty?: boolean;
 }
 
-export interface ListOptions {
-  prefix?: string;
-  delimiter?: string;
-  after?: string;
-  amount?: number;
-}
-
-
-export interface DiffEntry {
-  type: "added" | "removed" | "changed";
-  path: string;
-  /** The entry on the right side (the left one for "removed"). */
-  entry: Entry;
-}
-
-export interface MergeOptions {
-  strategy?: MergeStrategy;
-  message?: string;
-  committer?: string;
-  metadata?: Record<string, string>;
-}
-
-const STAGE_RETRIES = 20;
-/** The largest page a listing, log or diff returns: bounds the memory one call can take. */
-export const MAX_PAGE = 100_000;
-
-function pageSize(amount: number | undefined, fallback: number): number {
-  const n = amount ?? fallback;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw invalidArgument(`invalid amount ${n}: must be an integer from 1 to ${MAX_PAGE}`);
-  return n;
-}
-const newToken = () => randomBytes(16).toString("hex") as StagingToken;
+export { MAX_PAGE } from "./engine";
 
 export class Graveler {
   readonly refs: RefManager;
@@ -72,16 +42,27 @@ export class Graveler {
   readonly committed: CommittedManager;
   private readonly now: () => Date;
   private dropping: Promise<void> = Promise.resolve();
+  /** What the operation files (objects, diffs, merging, reset) work with. */
+  private readonly engine: Engine;
 
   constructor(private readonly options: GravelerOptions) {
     this.refs = new RefManager(options.kv);
     this.staging = new StagingManager(options.kv);
     this.committed = new CommittedManager(options.committed);
     this.now = options.now ?? (() => new Date());
+    this.engine = {
+      kv: options.kv,
+      refs: this.refs,
+      staging: this.staging,
+      committed: this.committed,
+      getRepository: (name) => this.getRepository(name),
+      makeCommit: (fields, generation) => this.makeCommit(fields, generation),
+      dropTokens: (tokens) => this.dropTokens(tokens),
+    };
   }
 
-  private repo(r: Repository): Repo {
-    return { name: r.id, storageNamespace: r.storageNamespace };
+  private repo(r: Repository) {
+    return repoOf(r);
   }
 
   // --- repositories ---
@@ -147,11 +128,7 @@ export class Graveler {
     const repo = await this.getRepository(repoName);
     const id = branchId(name);
     const prefix = pathPrefix(options.prefix);
-    if (prefix) {
-      const branch = await this.refs.getBranch(repo.id, id);
-      for (const token of [branch.record.stagingToken, ...branch.record.sealedTokens]) await this.staging.drop(token, prefix);
-      return;
-    }
+    if (prefix) return resetPrefix(this.engine, repo, id, prefix);
     const branch = await this.refs.getBranch(repo.id, id);
     await this.refs.updateBranch(repo.id, branch, { commitId: branch.record.commitId, stagingToken: newToken(), sealedTokens: [] });
     this.dropTokens([branch.record.stagingToken, ...branch.record.sealedTokens]);
@@ -208,103 +185,38 @@ export class Graveler {
     await this.refs.deleteTag(repo.id, tagId(name));
   }
 
-  // --- objects ---
-
-  /**
-   * Stages changes on a branch: each goes into the branch's current staging token, atomically with a check that
-   * the token is still current (a commit sealing it concurrently makes the write retry into the new token).
-   */
-  private async stage(repo: Repository, branch: BranchId, items: { path: string; value: Buffer | undefined }[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      const b = await this.refs.getBranch(repo.id, branch);
-      try {
-        await this.options.kv.write({
-          preconditions: [{ key: keys.branch(repo.id, branch), equals: b.raw }],
-          mutations: items.map((i) => this.staging.setMutation(b.record.stagingToken, i.path, i.value)),
-        });
-        return;
-      } catch (err) {
-        if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
-      }
-    }
-  }
+  // --- objects (objects.ts) ---
 
   async setObject(repoName: string, branch: string, p: string, entry: Entry): Promise<void> {
-    await this.setObjects(repoName, branch, [{ path: p, entry }]);
+    await setObjects(this.engine, repoName, branch, [{ path: p, entry }]);
   }
 
   /** Stages many entries in one atomic write. */
-  async setObjects(repoName: string, branch: string, items: { path: string; entry: Entry }[]): Promise<void> {
-    const repo = await this.getRepository(repoName);
-    const id = branchId(branch);
-    const values = items.map((i) => ({ path: validPath(i.path) as string, value: encodeEntry(i.entry) }));
-    await this.stage(repo, id, values);
+  setObjects(repoName: string, branch: string, items: { path: string; entry: Entry }[]): Promise<void> {
+    return setObjects(this.engine, repoName, branch, items);
   }
 
   /** Deletes a path from a branch: a tombstone when committed data (or a sealed token) has it. */
-  async deleteObject(repoName: string, branch: string, p: string): Promise<void> {
-    const repo = await this.getRepository(repoName);
-    const id = branchId(branch);
-    const key = Buffer.from(validPath(p));
-    const b = await this.refs.getBranch(repo.id, id);
-    if ((await this.lookup(repo, b, key)) === undefined) throw notFound(`object ${p} not found on branch ${id} of repository ${repo.id}`);
-    // A tombstone is always correct; the plain delete is an optimisation that keeps staging small.
-    await this.stage(repo, id, [{ path: p, value: undefined }]);
+  deleteObject(repoName: string, branch: string, p: string): Promise<void> {
+    return deleteObject(this.engine, repoName, branch, p);
   }
 
-  private async lookup(repo: Repository, branch: Branch | undefined, key: Buffer, commitId?: CommitId): Promise<Buffer | undefined> {
-    if (branch) {
-      for (const token of [branch.record.stagingToken, ...branch.record.sealedTokens]) {
-        const staged = await this.staging.get(token, key);
-        if (staged) return staged.value;
-      }
-    }
-    const commit = await this.refs.getCommit(repo.id, commitId ?? branch!.record.commitId);
-    return this.committed.get(this.repo(repo), commit.metaRangeId, key);
-  }
-
-  async getObject(repoName: string, ref: string, p: string): Promise<Entry> {
-    const repo = await this.getRepository(repoName);
-    const key = Buffer.from(validPath(p));
-    const resolved = await this.refs.resolve(repo.id, ref);
-    const value = await this.lookup(repo, resolved.branch, key, resolved.commitId);
-    if (value === undefined) throw notFound(`object ${p} not found at ref ${ref} of repository ${repo.id}`);
-    return decodeEntry(value, `entry ${p} of repository ${repo.id}`);
+  getObject(repoName: string, ref: string, p: string): Promise<Entry> {
+    return getObject(this.engine, repoName, ref, p);
   }
 
   statObject(repoName: string, ref: string, p: string): Promise<Entry> {
-    return this.getObject(repoName, ref, p);
+    return getObject(this.engine, repoName, ref, p);
   }
 
-  async listObjects(repoName: string, ref: string, options: ListOptions = {}): Promise<{ results: Listing[]; hasMore: boolean }> {
-    const repo = await this.getRepository(repoName);
-    const prefix = Buffer.from(pathPrefix(options.prefix));
-    const delimiter = Buffer.from(pathPrefix(options.delimiter, "delimiter"));
-    const after = Buffer.from(pathPrefix(options.after, "after"));
-    const amount = pageSize(options.amount, 1000);
-    const resolved = await this.refs.resolve(repo.id, ref);
-    const cursor = await this.viewCursor(repo, resolved, prefix);
-    try {
-      return await listPage(cursor, { prefix, delimiter, after, amount }, (key, value) => decodeEntry(value, `entry ${key.toString()} of repository ${repo.id}`));
-    } finally {
-      cursor.close();
-    }
-  }
-
-  private async viewCursor(repo: Repository, resolved: ResolvedRef, prefix: Buffer): Promise<ViewCursor> {
-    const commit = await this.refs.getCommit(repo.id, resolved.commitId);
-    const committed = await this.committed.cursor(this.repo(repo), commit.metaRangeId);
-    const b = resolved.branch?.record;
-    const staged = b ? new MergedStagingCursor(this.staging, [b.stagingToken, ...b.sealedTokens], prefix) : undefined;
-    return new ViewCursor(staged, committed);
+  listObjects(repoName: string, ref: string, options: ListOptions = {}): Promise<{ results: Listing[]; hasMore: boolean }> {
+    return listObjects(this.engine, repoName, ref, options);
   }
 
   // --- commits ---
 
   private makeCommit(fields: Omit<Commit, "id" | "generation" | "creationDate">, generation: number): Commit {
-    const creationDate = Math.floor(this.now().getTime() / 1000);
-    const content = { ...fields, creationDate };
-    return { ...content, id: computeCommitId(content), generation: generation + 1 };
+    return makeCommit(this.now, fields, generation);
   }
 
   /**
@@ -381,113 +293,45 @@ export class Graveler {
     return this.refs.log(repo.id, from.commitId, { ...options, amount: pageSize(options.amount, 100), after: options.after as CommitId | undefined });
   }
 
-  // --- diff ---
+  // --- diff (diffs.ts) ---
 
-  private toDiffEntries(repo: Repository, diffs: { type: DiffEntry["type"]; key: Buffer; left?: Buffer; right?: Buffer }[]): DiffEntry[] {
-    return diffs.map((d) => ({
-      type: d.type,
-      path: d.key.toString("utf8"),
-      entry: decodeEntry((d.type === "removed" ? d.left : d.right)!, `entry ${d.key.toString()} of repository ${repo.id}`),
-    }));
+  /**
+   * Differences between the committed states of two refs (staging is not included): a page of `amount` after
+   * `after`, or every difference when no amount is given (use diffPages for large diffs).
+   */
+  diff(repoName: string, leftRef: string, rightRef: string, page: { after?: string; amount?: number } = {}): Promise<DiffEntry[]> {
+    return collect(diffPages(this.engine, repoName, leftRef, rightRef, { after: page.after, amount: page.amount ?? 10_000 }), page.amount !== undefined);
   }
 
-  /** Differences between the committed states of two refs (staging is not included). */
-  async diff(repoName: string, leftRef: string, rightRef: string, page: { after?: string; amount?: number } = {}): Promise<DiffEntry[]> {
-    const repo = await this.getRepository(repoName);
-    const [l, r] = await Promise.all([leftRef, rightRef].map((ref) => this.refs.resolve(repo.id, ref)));
-    const [lc, rc] = await Promise.all([l, r].map((x) => this.refs.getCommit(repo.id, x.commitId)));
-    const after = page.after ? Buffer.from(pathPrefix(page.after, "after")) : undefined;
-    const limit = page.amount === undefined ? undefined : pageSize(page.amount, 1000);
-    const diffs = await this.committed.diff(this.repo(repo), lc.metaRangeId, rc.metaRangeId, { after, limit });
-    return this.toDiffEntries(repo, diffs);
+  /** Differences between the committed states of two refs as a stream of pages (bounded memory). */
+  diffPages(repoName: string, leftRef: string, rightRef: string, options: DiffPageOptions = {}): AsyncGenerator<DiffEntry[]> {
+    return diffPages(this.engine, repoName, leftRef, rightRef, options);
   }
 
-  /** The uncommitted changes of a branch: staged entries that differ from its head commit. */
-  async diffUncommitted(repoName: string, branch: string): Promise<DiffEntry[]> {
-    const repo = await this.getRepository(repoName);
-    const b = await this.refs.getBranch(repo.id, branchId(branch));
-    const head = await this.refs.getCommit(repo.id, b.record.commitId);
-    const out: DiffEntry[] = [];
-    for await (const chunk of stagedChunks(this.staging, [b.record.stagingToken, ...b.record.sealedTokens], 5000)) {
-      const committed = await this.committed.getMany(this.repo(repo), head.metaRangeId, chunk.map((c) => c.key));
-      chunk.forEach((c, i) => {
-        const old = committed[i];
-        if (c.value === undefined && old === undefined) return;
-        if (c.value !== undefined && old !== undefined && sameIdentity(c.value, old)) return;
-        const type = c.value === undefined ? "removed" : old === undefined ? "added" : "changed";
-        out.push(...this.toDiffEntries(repo, [{ type, key: c.key, left: old, right: c.value }]));
-      });
-    }
-    return out;
+  /** The uncommitted changes of a branch in path order: a page when `amount` is given, else all of them. */
+  diffUncommitted(repoName: string, branch: string, page: { after?: string; amount?: number } = {}): Promise<DiffEntry[]> {
+    return collect(diffUncommittedPages(this.engine, repoName, branch, { after: page.after, amount: page.amount ?? 10_000 }), page.amount !== undefined);
   }
 
-  // --- merge, revert, cherry-pick ---
-
-  private async cleanBranch(repo: Repository, id: BranchId, operation: string): Promise<Branch> {
-    const b = await this.refs.getBranch(repo.id, id);
-    if (b.record.sealedTokens.length > 0 || !(await this.staging.isEmpty(b.record.stagingToken))) {
-      throw failedPrecondition(`${operation} refused: branch ${id} of repository ${repo.id} has uncommitted changes (commit or reset them first)`);
-    }
-    return b;
+  /** The uncommitted changes of a branch as a stream of pages (bounded memory). */
+  diffUncommittedPages(repoName: string, branch: string, options: DiffPageOptions = {}): AsyncGenerator<DiffEntry[]> {
+    return diffUncommittedPages(this.engine, repoName, branch, options);
   }
 
-  /** Applies base→source onto the branch head three-way and commits the result with the given parents. */
-  private async applyThreeWay(repo: Repository, dest: Branch, base: MetaRangeId, source: MetaRangeId, strategy: MergeStrategy, commit: Omit<Commit, "id" | "generation" | "creationDate" | "metaRangeId">, generation: number): Promise<Commit> {
-    const head = await this.refs.getCommit(repo.id, dest.record.commitId);
-    const result = await this.committed.merge(this.repo(repo), base, source, head.metaRangeId, strategy);
-    const made = this.makeCommit({ ...commit, metaRangeId: result.metaRangeId }, generation);
-    await this.refs.updateBranch(repo.id, dest, { ...dest.record, commitId: made.id }, [this.refs.commitMutation(repo.id, made)]);
-    return made;
-  }
+  // --- merge, revert, cherry-pick (merging.ts) ---
 
-  async merge(repoName: string, sourceRef: string, destBranch: string, options: MergeOptions = {}): Promise<Commit> {
-    const repo = await this.getRepository(repoName);
-    const strategy = options.strategy ?? "none";
-    if (!["none", "source-wins", "dest-wins"].includes(strategy)) throw invalidArgument(`invalid merge strategy ${JSON.stringify(strategy)}: use none, source-wins or dest-wins`);
-    const destId = branchId(destBranch);
-    const source = await this.refs.getCommit(repo.id, (await this.refs.resolve(repo.id, sourceRef)).commitId);
-    const dest = await this.cleanBranch(repo, destId, `merge into ${destId}`);
-    const destHead = await this.refs.getCommit(repo.id, dest.record.commitId);
-    const base = await this.refs.mergeBase(repo.id, source.id, destHead.id);
-    if (!base) throw failedPrecondition(`merge refused: ${sourceRef} and ${destId} have no common ancestor in repository ${repo.id}`);
-    if (base.id === source.id) throw failedPrecondition(`merge refused: no changes, ${sourceRef} is already merged into ${destId}`);
-    return this.applyThreeWay(
-      repo, dest, base.metaRangeId, source.metaRangeId, strategy,
-      { committer: options.committer ?? "", message: options.message ?? `Merge '${sourceRef}' into '${destId}'`, parents: [destHead.id, source.id], metadata: options.metadata ?? {} },
-      Math.max(destHead.generation, source.generation),
-    );
-  }
-
-  private async parentOf(repo: Repository, commit: Commit, parentNumber: number | undefined, operation: string): Promise<Commit> {
-    if (commit.parents.length === 0) throw failedPrecondition(`${operation} refused: commit ${commit.id} has no parent`);
-    if (commit.parents.length > 1 && parentNumber === undefined) throw invalidArgument(`${operation}: commit ${commit.id} is a merge; give a parent number (1 to ${commit.parents.length})`);
-    const n = parentNumber ?? 1;
-    if (!Number.isInteger(n) || n < 1 || n > commit.parents.length) throw invalidArgument(`${operation}: parent number ${n} out of range 1 to ${commit.parents.length}`);
-    return this.refs.getCommit(repo.id, commit.parents[n - 1]);
+  merge(repoName: string, sourceRef: string, destBranch: string, options: MergeOptions = {}): Promise<Commit> {
+    return merge(this.engine, repoName, sourceRef, destBranch, options);
   }
 
   /** Makes a commit on the branch that undoes the changes a commit made relative to one of its parents. */
-  async revert(repoName: string, branch: string, ref: string, options: { parentNumber?: number; committer?: string; message?: string } = {}): Promise<Commit> {
-    const repo = await this.getRepository(repoName);
-    const id = branchId(branch);
-    const target = await this.refs.getCommit(repo.id, (await this.refs.resolve(repo.id, ref)).commitId);
-    const parent = await this.parentOf(repo, target, options.parentNumber, "revert");
-    const dest = await this.cleanBranch(repo, id, `revert on ${id}`);
-    const head = await this.refs.getCommit(repo.id, dest.record.commitId);
-    return this.applyThreeWay(repo, dest, target.metaRangeId, parent.metaRangeId, "none",
-      { committer: options.committer ?? "", message: options.message ?? `Revert ${target.id}`, parents: [head.id], metadata: {} }, head.generation);
+  revert(repoName: string, branch: string, ref: string, options: { parentNumber?: number; committer?: string; message?: string } = {}): Promise<Commit> {
+    return revert(this.engine, repoName, branch, ref, options);
   }
 
   /** Applies the changes a commit made (relative to one of its parents) onto a branch as a new commit. */
-  async cherryPick(repoName: string, ref: string, branch: string, options: { parentNumber?: number; committer?: string } = {}): Promise<Commit> {
-    const repo = await this.getRepository(repoName);
-    const id = branchId(branch);
-    const target = await this.refs.getCommit(repo.id, (await this.refs.resolve(repo.id, ref)).commitId);
-    const parent = await this.parentOf(repo, target, options.parentNumber, "cherry-pick");
-    const dest = await this.cleanBranch(repo, id, `cherry-pick onto ${id}`);
-    const head = await this.refs.getCommit(repo.id, dest.record.commitId);
-    return this.applyThreeWay(repo, dest, parent.metaRangeId, target.metaRangeId, "none",
-      { committer: options.committer ?? target.committer, message: target.message, parents: [head.id], metadata: { ...target.metadata, cherry_picked_from: target.id } }, head.generation);
+  cherryPick(repoName: string, ref: string, branch: string, options: { parentNumber?: number; committer?: string } = {}): Promise<Commit> {
+    return cherryPick(this.engine, repoName, ref, branch, options);
   }
 
   async close(): Promise<void> {
@@ -497,4 +341,4 @@ export class Graveler {
   }
 }
 
-export type { Change, Commit, Repository, Listing };
+export type { Change, Commit, Repository, Listing, ListOptions, DiffEntry, DiffPageOptions, MergeOptions };

@@ -78,3 +78,10 @@ export class DiffIterator {
     this.right.close();
   }
 }
+
+/** Up to `max` next differences from an iterator (fewer only at its end). */
+export function takeDifferences(it: DiffIterator, max: number): Difference[] {
+  const out: Difference[] = [];
+  while (out.length < max && it.next()) out.push(it.value());
+  return out;
+}

@@ -9,9 +9,9 @@ import type { ObjectStore } from "../../block/types";
 import type { MetaRangeId } from "../ids";
 import { Applier, Change } from "./apply";
 import { CommittedCursor } from "./cursor";
-import { Difference, DiffIterator } from "./diff";
-import { ArrayIterator, ValueIterator } from "./iterator";
-import { mergeChanges, MergeStrategy } from "./merge";
+import { Difference, DiffIterator, takeDifferences } from "./diff";
+import { ArrayIterator } from "./iterator";
+import { Conflicts, mergeBatch, MergeStrategy } from "./merge";
 import { substituteUnchangedRegions } from "./merge-ranges";
 import { readMetaRange, writeMetaRange } from "./metarange";
 import { MetaRangeIterator, sharedRanges } from "./metarange-iterator";
@@ -43,7 +43,25 @@ export interface ApplyResult {
   rangesWritten: string[];
 }
 
+/** Counts kept by streams, for tests and monitoring: the most items held in memory at once. */
+export interface StreamStats {
+  maxBuffered: number;
+}
+
 const METARANGE_CACHE = 64;
+/** Differences read at a time by merges and unpaged diffs. */
+const DIFF_BATCH = 10_000;
+
+/** IDs of the ranges that hold the keys of sorted differences (the ranges a merge step reads). */
+function rangesHolding(records: readonly RangeRecord[], diffs: readonly Difference[]): Set<string> {
+  const ids = new Set<string>();
+  let i = 0;
+  for (const d of diffs) {
+    i = rangeIndexFor(records, d.key, i);
+    if (i < records.length && rangeHolds(records[i], d.key)) ids.add(records[i].id);
+  }
+  return ids;
+}
 
 export class CommittedManager {
   private readonly stores = new Map<string, RangeStore>();
@@ -121,7 +139,11 @@ export class CommittedManager {
     return this.applyToRecords(repo, await this.metaRange(repo, base), chunks);
   }
 
-  private async applyToRecords(repo: Repo, records: readonly RangeRecord[], chunks: AsyncIterable<Change[]> | Iterable<Change[]>): Promise<ApplyResult> {
+  /**
+   * Feeds chunks of changes to an applier range by range (memory holds one chunk and the range being written).
+   * `beforeWrite` may refuse the result after the last chunk, before the metarange is written or anything uploaded.
+   */
+  private async applyToRecords(repo: Repo, records: readonly RangeRecord[], chunks: AsyncIterable<Change[]> | Iterable<Change[]>, beforeWrite?: () => void): Promise<ApplyResult> {
     const store = this.store(repo);
     const writer = new RangeWriter(store, this.shape);
     const applier = new Applier(store, records, writer);
@@ -130,6 +152,7 @@ export class CommittedManager {
         await store.ensureLocal(applier.rangesTouched(chunk).map((r) => r.id));
         applier.feed(chunk);
       }
+      beforeWrite?.();
       const result = applier.finish();
       const metaRangeId = await this.writeTree(store, result);
       return { metaRangeId, effective: applier.effective, rangesWritten: writer.written };
@@ -157,39 +180,60 @@ export class CommittedManager {
     }
   }
 
-  /** Fetches the ranges a diff of a and b reads, and returns the iterators that leave shared ranges out. */
-  private async diffIterators(repo: Repo, a: RangeRecord[], b: RangeRecord[]): Promise<[ValueIterator, ValueIterator]> {
+  /**
+   * A diff iterator over two lists of ranges that leaves out the ranges both share (never read nor fetched) and
+   * those in `skip`; the ranges it can reach are fetched first.
+   */
+  private async diffIterator(repo: Repo, a: readonly RangeRecord[], b: readonly RangeRecord[], skip?: ReadonlySet<string>): Promise<DiffIterator> {
     const store = this.store(repo);
     const shared = sharedRanges(a, b);
+    for (const id of skip ?? []) shared.add(id);
     await store.ensureLocal([...a, ...b].filter((r) => !shared.has(r.id)).map((r) => r.id));
-    return [new MetaRangeIterator(store, a, shared), new MetaRangeIterator(store, b, shared)];
+    return new DiffIterator(new MetaRangeIterator(store, a, shared), new MetaRangeIterator(store, b, shared));
+  }
+
+  /**
+   * The differences from `left` to `right` in key order, strictly after `after` when given, as a stream of
+   * batches of at most `batch` differences: memory holds one batch whatever the size of the diff.
+   * `stats.maxBuffered` records the most differences held at once.
+   */
+  async *diffBatches(repo: Repo, left: MetaRangeId, right: MetaRangeId, options: { after?: Buffer; batch: number; stats?: StreamStats }): AsyncGenerator<Difference[]> {
+    if (left === right) return;
+    let [a, b] = [await this.metaRange(repo, left), await this.metaRange(repo, right)];
+    const from = options.after && Buffer.concat([options.after, Buffer.from([0])]);
+    if (from) {
+      // Ranges wholly at or before `after` are not read (nor fetched).
+      [a, b] = [a.slice(rangeIndexFor(a, from)), b.slice(rangeIndexFor(b, from))];
+    }
+    const it = await this.diffIterator(repo, a, b);
+    try {
+      if (from) it.seekGE(from);
+      for (;;) {
+        const batch = takeDifferences(it, options.batch);
+        if (options.stats) options.stats.maxBuffered = Math.max(options.stats.maxBuffered, batch.length);
+        if (batch.length > 0) yield batch;
+        if (batch.length < options.batch) return;
+      }
+    } finally {
+      it.close();
+    }
   }
 
   /** The differences from `left` to `right` in key order: all, or a page of keys strictly after `after`. */
   async diff(repo: Repo, left: MetaRangeId, right: MetaRangeId, page: { after?: Buffer; limit?: number } = {}): Promise<Difference[]> {
-    if (left === right) return [];
-    let [a, b] = [await this.metaRange(repo, left), await this.metaRange(repo, right)];
-    if (page.after) {
-      // Ranges wholly at or before `after` are not read (nor fetched).
-      const from = (records: RangeRecord[]) => records.slice(rangeIndexFor(records, Buffer.concat([page.after!, Buffer.from([0])])));
-      [a, b] = [from(a), from(b)];
-    }
-    const [l, r] = await this.diffIterators(repo, a, b);
-    const it = new DiffIterator(l, r);
-    const out: Difference[] = [];
     const limit = page.limit ?? Infinity;
-    try {
-      if (page.after) it.seekGE(Buffer.concat([page.after, Buffer.from([0])]));
-      while (out.length < limit && it.next()) out.push(it.value());
-    } finally {
-      it.close();
+    const out: Difference[] = [];
+    for await (const batch of this.diffBatches(repo, left, right, { after: page.after, batch: Math.min(limit, DIFF_BATCH) })) {
+      for (const d of batch) out.push(d);
+      if (out.length >= limit) break;
     }
     return out;
   }
 
   /**
    * Three-way merge of source into dest with `base` as the merge base. Throws FAILED_PRECONDITION listing the
-   * conflicting paths when the strategy is "none" and both sides changed a path differently.
+   * conflicting paths when the strategy is "none" and both sides changed a path differently. Streams: the
+   * base→source differences are read a batch at a time and the result is written range by range.
    */
   async merge(repo: Repo, base: MetaRangeId, source: MetaRangeId, dest: MetaRangeId, strategy: MergeStrategy): Promise<ApplyResult> {
     // Whole-tree fast paths: a side that did not change since the base contributes nothing.
@@ -199,34 +243,30 @@ export class CommittedManager {
     const [baseRecords, sourceRecords] = [await this.metaRange(repo, base), await this.metaRange(repo, source)];
     const fast = substituteUnchangedRegions(baseRecords, sourceRecords, await this.metaRange(repo, dest));
     const destRecords = fast.dest;
-    const changes = await this.diffRecords(repo, baseRecords, sourceRecords, fast.handled);
-    const touched = new Set<string>();
-    let i = 0;
-    for (const d of changes) {
-      i = rangeIndexFor(destRecords, d.key, i);
-      if (i < destRecords.length && rangeHolds(destRecords[i], d.key)) touched.add(destRecords[i].id);
+    const diff = await this.diffIterator(repo, baseRecords, sourceRecords, fast.handled);
+    const destIt = new MetaRangeIterator(store, destRecords);
+    const conflicts = new Conflicts();
+    async function* changes(): AsyncGenerator<Change[]> {
+      for (;;) {
+        const batch = takeDifferences(diff, DIFF_BATCH);
+        if (batch.length === 0) return;
+        await store.ensureLocal(rangesHolding(destRecords, batch));
+        const merged = mergeBatch(batch, destIt, strategy, conflicts);
+        // After the first conflict nothing will be written: keep reading only to count the conflicts.
+        if (conflicts.count === 0 && merged.length > 0) yield merged;
+      }
     }
-    await store.ensureLocal(touched);
-    const merged = mergeChanges(changes, new MetaRangeIterator(store, destRecords), strategy);
-    if (merged.conflicts.length > 0) {
-      const shown = merged.conflicts.slice(0, 20).map((k) => JSON.stringify(k.toString("utf8")));
-      const more = merged.conflicts.length > 20 ? ` and ${merged.conflicts.length - 20} more` : "";
-      throw failedPrecondition(`merge conflict in repository ${repo.name}: ${merged.conflicts.length} path(s) changed on both sides: ${shown.join(", ")}${more}`);
-    }
-    return this.applyToRecords(repo, destRecords, [merged.changes]);
-  }
-
-  /** Every difference between two lists of ranges, leaving out shared ranges and those in `skip`. */
-  private async diffRecords(repo: Repo, a: RangeRecord[], b: RangeRecord[], skip: ReadonlySet<string>): Promise<Difference[]> {
-    const [l, r] = await this.diffIterators(repo, a.filter((x) => !skip.has(x.id)), b.filter((x) => !skip.has(x.id)));
-    const it = new DiffIterator(l, r);
-    const out: Difference[] = [];
     try {
-      while (it.next()) out.push(it.value());
+      return await this.applyToRecords(repo, destRecords, changes(), () => {
+        if (conflicts.count === 0) return;
+        const shown = conflicts.shown.map((k) => JSON.stringify(k.toString("utf8")));
+        const more = conflicts.count > shown.length ? ` and ${conflicts.count - shown.length} more` : "";
+        throw failedPrecondition(`merge conflict in repository ${repo.name}: ${conflicts.count} path(s) changed on both sides: ${shown.join(", ")}${more}`);
+      });
     } finally {
-      it.close();
+      diff.close();
+      destIt.close();
     }
-    return out;
   }
 
   /** The values of `keys` (sorted) in a tree, for callers that compare staged entries with committed ones. */

@@ -5,7 +5,9 @@ import type { KvMutation, KvPrecondition, KvStore } from "../kv/types";
 import { scanAll } from "../kv/types";
 import { BranchId, CommitId, isFullHash, RepositoryId, TagId } from "../ids";
 import { keys } from "../keys";
+import { CommitCache } from "./commit-cache";
 import { parseRef } from "./expression";
+import { findMergeBase, walkLog } from "./history";
 import { BranchRecord, Commit, decodeRecord, encodeRecord, Repository } from "./records";
 
 export interface Branch {
@@ -30,6 +32,8 @@ export interface Page {
 const MIN_PREFIX = 4;
 
 export class RefManager {
+  private readonly commits = new CommitCache();
+
   constructor(private readonly kv: KvStore) {}
 
   // --- repositories ---
@@ -72,6 +76,7 @@ export class RefManager {
   async deleteRepository(id: RepositoryId): Promise<Branch[]> {
     const repo = await this.getRepository(id);
     const branches = await this.listBranches(id, { amount: Number.MAX_SAFE_INTEGER });
+    this.commits.forgetRepository(id);
     await this.kv.write({
       mutations: [
         { op: "delete", key: keys.repository(id) },
@@ -188,10 +193,13 @@ export class RefManager {
     await this.kv.write({ mutations: [this.commitMutation(repo, commit)] });
   }
 
+  /** A commit by full ID; served from the commit cache when it was read before (commits never change). */
   async getCommit(repo: RepositoryId, id: CommitId): Promise<Commit> {
+    const cached = this.commits.get(repo, id);
+    if (cached) return cached;
     const r = await this.kv.get(keys.commit(repo, id));
     if (!r) throw notFound(`commit ${id} not found in repository ${repo}`);
-    return decodeRecord<Commit>(r.value, `commit ${repo}/${id}`);
+    return this.commits.add(repo, decodeRecord<Commit>(r.value, `commit ${repo}/${id}`));
   }
 
   /** A commit by full ID or by a unique prefix of at least 4 hex digits. */
@@ -244,50 +252,12 @@ export class RefManager {
    * Commits reachable from `from`, newest first: by generation then creation date (first-parent only when
    * asked), starting after the commit `after`, at most `amount`.
    */
-  async log(repo: RepositoryId, from: CommitId, options: { firstParent?: boolean; after?: CommitId; amount?: number } = {}): Promise<Commit[]> {
-    const amount = options.amount ?? 100;
-    const out: Commit[] = [];
-    const seen = new Set<string>([from]);
-    const queue: Commit[] = [await this.getCommit(repo, from)];
-    let skipping = options.after !== undefined;
-    while (queue.length > 0 && out.length < amount) {
-      queue.sort((a, b) => b.generation - a.generation || b.creationDate - a.creationDate || (a.id < b.id ? -1 : 1));
-      const c = queue.shift()!;
-      if (!skipping) out.push(c);
-      else if (c.id === options.after) skipping = false;
-      const parents = options.firstParent ? c.parents.slice(0, 1) : c.parents;
-      for (const p of parents) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        queue.push(await this.getCommit(repo, p));
-      }
-    }
-    return out;
+  log(repo: RepositoryId, from: CommitId, options: { firstParent?: boolean; after?: CommitId; amount?: number } = {}): Promise<Commit[]> {
+    return walkLog((id) => this.getCommit(repo, id), from, { ...options, amount: options.amount ?? 100 });
   }
 
   /** The best common ancestor of two commits: the candidate with the highest generation. */
-  async mergeBase(repo: RepositoryId, a: CommitId, b: CommitId): Promise<Commit | undefined> {
-    const ancestorsOfA = new Set<string>();
-    const stack: CommitId[] = [a];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (ancestorsOfA.has(id)) continue;
-      ancestorsOfA.add(id);
-      stack.push(...(await this.getCommit(repo, id)).parents);
-    }
-    // Walk b's ancestry highest generation first; the first commit also reachable from a is the merge base.
-    const queue: Commit[] = [await this.getCommit(repo, b)];
-    const seen = new Set<string>([b]);
-    while (queue.length) {
-      queue.sort((x, y) => y.generation - x.generation || (x.id < y.id ? -1 : 1));
-      const c = queue.shift()!;
-      if (ancestorsOfA.has(c.id)) return c;
-      for (const p of c.parents) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        queue.push(await this.getCommit(repo, p));
-      }
-    }
-    return undefined;
+  mergeBase(repo: RepositoryId, a: CommitId, b: CommitId): Promise<Commit | undefined> {
+    return findMergeBase((id) => this.getCommit(repo, id), a, b);
   }
 }

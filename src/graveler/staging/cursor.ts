@@ -111,21 +111,21 @@ export class MergedStagingCursor {
   }
 }
 
-/** All staged changes of the tokens in path order, in chunks, for a commit. */
-export async function* stagedChunks(staging: StagingManager, tokens: readonly StagingToken[], chunkSize = 10_000): AsyncGenerator<{ key: Buffer; value: Buffer | undefined }[]> {
+/** All staged changes of the tokens in path order (strictly after `after` when given), in chunks, for a commit or a diff. */
+export async function* stagedChunks(staging: StagingManager, tokens: readonly StagingToken[], chunkSize = 10_000, after?: Buffer): AsyncGenerator<{ key: Buffer; value: Buffer | undefined }[]> {
   if (tokens.length === 1) {
     // One token (the usual commit): whole pages straight from the store, no per-entry merging.
-    let after: Buffer | undefined;
+    let from = after;
     for (;;) {
-      const page = await staging.scan(tokens[0], { after, limit: chunkSize });
+      const page = await staging.scan(tokens[0], { after: from, limit: chunkSize });
       if (page.length > 0) yield page.map((e) => ({ key: e.path, value: e.value }));
       if (page.length < chunkSize) return;
-      after = page[page.length - 1].path;
+      from = page[page.length - 1].path;
     }
   }
   const cursor = new MergedStagingCursor(staging, tokens, undefined, chunkSize);
   let chunk: { key: Buffer; value: Buffer | undefined }[] = [];
-  for (let ok = await cursor.first(); ok; ok = await cursor.next()) {
+  for (let ok = await (after ? cursor.seekGE(Buffer.concat([after, Buffer.from([0])])) : cursor.first()); ok; ok = await cursor.next()) {
     const e = cursor.current();
     chunk.push({ key: e.path, value: e.value });
     if (chunk.length >= chunkSize) {

@@ -1,6 +1,6 @@
 // The staging manager: uncommitted entries, one key space per staging token, kept in the key-value store.
 // A staged value is 0x01 followed by the encoded entry, or 0x00 alone: a tombstone (the path is deleted).
-import type { KvMutation, KvStore } from "../kv/types";
+import type { KvMutation, KvPrecondition, KvStore } from "../kv/types";
 import { scanAll } from "../kv/types";
 import type { StagingToken } from "../ids";
 import { keys } from "../keys";
@@ -47,16 +47,20 @@ export class StagingManager {
     return (await this.kv.scan({ prefix: keys.staging(token), limit: 1 })).length === 0;
   }
 
-  /** Deletes the staged entries of a token (under a path prefix when given). */
-  async drop(token: StagingToken, prefix = ""): Promise<void> {
+  /**
+   * Deletes the staged entries of a token (under a path prefix when given), in batches. Each batch is written
+   * only if every precondition holds (a caller passes its branch record, so that the deletes stop with
+   * FAILED_PRECONDITION as soon as the branch moves).
+   */
+  async drop(token: StagingToken, prefix = "", preconditions: KvPrecondition[] = []): Promise<void> {
     let batch: KvMutation[] = [];
     for await (const r of scanAll(this.kv, { prefix: keys.staged(token, prefix) })) {
       batch.push({ op: "delete", key: r.key });
       if (batch.length >= 5000) {
-        await this.kv.write({ mutations: batch });
+        await this.kv.write({ preconditions, mutations: batch });
         batch = [];
       }
     }
-    if (batch.length) await this.kv.write({ mutations: batch });
+    if (batch.length) await this.kv.write({ preconditions, mutations: batch });
   }
 }
