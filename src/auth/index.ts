@@ -18,3 +18,4 @@ export { AuthManager, checkUserId, DEFAULT_ADMIN_USER } from "./manager";
 export type { AuthManagerOptions, Caller, NewAccessKey } from "./manager";
 export { COVERED_METHODS, requiredPermission } from "./methods";
 export type { Requirement } from "./methods";
+export { gatewayCredentialKey, openGatewayCredential, sealGatewayCredential } from "./gateway-credential";

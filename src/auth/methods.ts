@@ -6,7 +6,9 @@ import { Action, AUTH_RESOURCE, CLUSTER_RESOURCE, repoResource } from "./policy"
 export type Requirement =
   /** Any authenticated user. For ListRepositories the service shows only repositories the caller may read. */
   | { kind: "authenticated" }
-  | { kind: "permission"; action: Action; resource: string };
+  | { kind: "permission"; action: Action; resource: string }
+  /** Only a caller signed as a gateway, acting for itself (never a user, a member, or a gateway on behalf of a user). */
+  | { kind: "gateway" };
 
 type Request = Readonly<Record<string, unknown>>;
 type Rule = (request: Request, callerId: string) => Requirement;
@@ -23,6 +25,7 @@ const authenticated: Rule = () => ({ kind: "authenticated" });
 const onRepo =
   (action: Action, nameField = "repository"): Rule =>
   (request) => ({ kind: "permission", action, resource: repoResource(field(request, nameField)) });
+const gatewayOnly: Rule = () => ({ kind: "gateway" });
 const on =
   (action: Action, resource: string): Rule =>
   () => ({ kind: "permission", action, resource });
@@ -86,6 +89,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     CreateAccessKey: selfOrAuthManage,
     DeleteAccessKey: selfOrAuthManage,
     ListAccessKeys: selfOrAuthManage,
+    GetCredentialForGateway: gatewayOnly,
   },
   ClusterService: {
     GetClusterStatus: on("cluster:Read", CLUSTER_RESOURCE),

@@ -14,8 +14,14 @@ import { Transport } from "./transport";
 export interface TarnClientOptions {
   /** Members as HOST:PORT. */
   endpoints: string[];
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** A user's access key; or `gateway` instead. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /**
+   * Sign as a gateway: `key` is gatewayKeyFrom(cluster secret or gateway token), `id` the gateway's name.
+   * Such a client may call getCredentialForGateway, and act for users through `forUser`.
+   */
+  gateway?: { key: Buffer; id: string };
   retry?: Partial<RetryPolicy>;
   deadlineMs?: number;
   maxMessageBytes?: number;
@@ -25,9 +31,29 @@ type Req<T> = Partial<T>;
 
 export class TarnClient {
   readonly transport: Transport;
+  /** The user a gateway client acts for (forUser); undefined otherwise. */
+  readonly onBehalfOf: string | undefined;
+  private readonly owner: boolean;
 
-  constructor(options: TarnClientOptions) {
-    this.transport = new Transport(options);
+  constructor(options: TarnClientOptions | { transport: Transport; onBehalfOf: string }) {
+    if ("transport" in options) {
+      this.transport = options.transport;
+      this.onBehalfOf = options.onBehalfOf;
+      this.owner = false;
+    } else {
+      this.transport = new Transport(options);
+      this.onBehalfOf = undefined;
+      this.owner = true;
+    }
+  }
+
+  /**
+   * A client acting for `userId` over this gateway client's connections (x-tarn-peer-on-behalf-of): the
+   * service applies that user's policy. Closing it does nothing; close this one.
+   */
+  forUser(userId: string): TarnClient {
+    if (!this.transport.isGateway) throw new TarnError("INVALID_ARGUMENT", "only a client signing as a gateway can act on behalf of users");
+    return new TarnClient({ transport: this.transport, onBehalfOf: userId });
   }
 
   /** A client from TARN_ENDPOINT / TARN_ACCESS_KEY_ID / TARN_SECRET_ACCESS_KEY or ~/.tarn/config.yaml. */
@@ -42,7 +68,7 @@ export class TarnClient {
   }
 
   close(): void {
-    this.transport.close();
+    if (this.owner) this.transport.close();
   }
 
   // ---- raw calls
@@ -50,14 +76,14 @@ export class TarnClient {
   /** Any unary RPC by service and method name, e.g. call("CommitService", "Commit", {...}). */
   async call<Res>(service: string, method: string, request: object): Promise<Res> {
     const m = schema(service, method);
-    const reply = await this.transport.unary(m.path, encodeMessage(m.requestType, request));
+    const reply = await this.transport.unary(m.path, encodeMessage(m.requestType, request), this.onBehalfOf);
     return decodeMessage(m.responseType, reply) as unknown as Res;
   }
 
   /** Any server-streaming RPC: its response messages as they arrive. */
   async *callStream<Res>(service: string, method: string, request: object): AsyncGenerator<Res> {
     const m = schema(service, method);
-    for await (const chunk of this.transport.stream(m.path, encodeMessage(m.requestType, request))) yield decodeMessage(m.responseType, chunk) as unknown as Res;
+    for await (const chunk of this.transport.stream(m.path, encodeMessage(m.requestType, request), this.onBehalfOf)) yield decodeMessage(m.responseType, chunk) as unknown as Res;
   }
 
   // ---- repositories
@@ -134,6 +160,8 @@ export class TarnClient {
   createAccessKey = (r: Req<M.CreateAccessKeyRequest> = {}) => this.call<M.CredentialsWithSecret>("AuthService", "CreateAccessKey", r);
   deleteAccessKey = (r: Req<M.DeleteAccessKeyRequest>) => this.call<M.Empty>("AuthService", "DeleteAccessKey", r);
   listAccessKeys = (r: Req<M.ListAccessKeysRequest> = {}) => this.call<M.ListAccessKeysResponse>("AuthService", "ListAccessKeys", r);
+  /** Gateway clients only: the key's owner and its secret sealed for the gateway (openGatewayCredential). */
+  getCredentialForGateway = (r: Req<M.GetCredentialForGatewayRequest>) => this.call<M.GatewayCredential>("AuthService", "GetCredentialForGateway", r);
 
   // ---- cluster
   getClusterStatus = () => this.call<M.ClusterStatus>("ClusterService", "GetClusterStatus", {});

@@ -1,7 +1,7 @@
 // How the SDK reaches the metadata cluster: a list of members, the leader cached from `x-tarn-leader`,
 // every call signed over the exact bytes sent, and UNAVAILABLE retried with backoff on the next member.
 import * as grpc from "@grpc/grpc-js";
-import { signRequest } from "../auth";
+import { signPeerRequest, signRequest } from "../auth";
 import { invalidArgument } from "../errors";
 import { LEADER_HEADER } from "../metadata/proto";
 import { backoffDelay, DEFAULT_RETRY, RetryPolicy, sleep } from "./backoff";
@@ -10,8 +10,11 @@ import { ApiError, apiError } from "./errors";
 export interface TransportOptions {
   /** Members as HOST:PORT; the leader is found among them (or told by them). */
   endpoints: string[];
-  accessKeyId: string;
-  secretAccessKey: string;
+  /** A user's access key, or `gateway` below. */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Sign as a gateway (src/auth/peer.ts): `key` from gatewayKeyFrom(cluster secret or gateway token). */
+  gateway?: { key: Buffer; id: string };
   retry?: Partial<RetryPolicy>;
   /** Per attempt; default 60 s. */
   deadlineMs?: number;
@@ -32,6 +35,9 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {
     if (options.endpoints.length === 0) throw invalidArgument("no metadata endpoints given: set TARN_ENDPOINT (HOST:PORT, comma-separated for a cluster)");
+    if (!options.gateway && (!options.accessKeyId || options.secretAccessKey === undefined)) {
+      throw invalidArgument("no credentials for the metadata service: give an access key id and secret, or a gateway key");
+    }
     this.endpoints = [...options.endpoints];
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
   }
@@ -61,9 +67,18 @@ export class Transport {
     else this.next++;
   }
 
-  private signed(path: string, body: Buffer): grpc.Metadata {
+  /** True when calls are signed with a gateway key (and may act on behalf of users). */
+  get isGateway(): boolean {
+    return this.options.gateway !== undefined;
+  }
+
+  private signed(path: string, body: Buffer, onBehalfOf: string | undefined): grpc.Metadata {
     const md = new grpc.Metadata();
-    for (const [k, v] of Object.entries(signRequest({ method: path, accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey, body }))) md.set(k, v);
+    const gw = this.options.gateway;
+    const headers = gw
+      ? signPeerRequest({ role: "gateway", key: gw.key, peerId: gw.id, method: path, body, onBehalfOf })
+      : signRequest({ method: path, accessKeyId: this.options.accessKeyId!, secretAccessKey: this.options.secretAccessKey!, body });
+    for (const k in headers) md.set(k, headers[k]);
     return md;
   }
 
@@ -76,12 +91,12 @@ export class Transport {
   }
 
   /** One unary call, retried on UNAVAILABLE. `body` is the serialized request message. */
-  async unary(path: string, body: Buffer): Promise<Buffer> {
+  async unary(path: string, body: Buffer, onBehalfOf?: string): Promise<Buffer> {
     for (let attempt = 1; ; attempt++) {
       const address = this.target();
       try {
         return await new Promise<Buffer>((resolve, reject) => {
-          const call = this.client(address).makeUnaryRequest(path, identity, identity, body, this.signed(path, body), { deadline: this.deadline() }, (err, reply) => {
+          const call = this.client(address).makeUnaryRequest(path, identity, identity, body, this.signed(path, body, onBehalfOf), { deadline: this.deadline() }, (err, reply) => {
             if (err) {
               this.learn(err.metadata);
               reject(apiError(err, address));
@@ -98,10 +113,10 @@ export class Transport {
   }
 
   /** A server-streaming call; retried on UNAVAILABLE only until the first message arrives. */
-  async *stream(path: string, body: Buffer): AsyncGenerator<Buffer> {
+  async *stream(path: string, body: Buffer, onBehalfOf?: string): AsyncGenerator<Buffer> {
     for (let attempt = 1; ; attempt++) {
       const address = this.target();
-      const call = this.client(address).makeServerStreamRequest(path, identity, identity, body, this.signed(path, body), { deadline: this.deadline() });
+      const call = this.client(address).makeServerStreamRequest(path, identity, identity, body, this.signed(path, body, onBehalfOf), { deadline: this.deadline() });
       call.on("metadata", (md) => this.learn(md));
       call.on("status", (s: grpc.StatusObject) => this.learn(s.metadata));
       let received = false;

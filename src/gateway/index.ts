@@ -2,5 +2,6 @@
 export { createGatewayHandler, createGatewayServer } from "./server";
 export type { GatewayHandler, GatewayOptions, GatewayServerOptions } from "./server";
 export { credentialResolver } from "./credentials";
+export { remoteCredentialLookup, remoteCredentialResolver } from "./remote-credentials";
 export type { CredentialLookup, CredentialResolver, ResolvedCredential } from "./credentials";
 export { S3Error } from "./errors";

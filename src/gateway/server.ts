@@ -15,7 +15,11 @@ import { route } from "./router";
 import { parseQuery } from "../auth/sigv4";
 
 export interface GatewayOptions {
-  /** Calls the metadata service; used for every caller when `endpoints` is not given. */
+  /**
+   * Calls the metadata service. A client signing as a gateway (TarnClient `gateway` option) acts for each
+   * caller with x-tarn-peer-on-behalf-of over its one set of connections, and `endpoints` is not needed;
+   * otherwise it is used for every caller when `endpoints` is not given.
+   */
   client: TarnClient;
   /** Metadata members (HOST:PORT): with them the gateway calls the service as each caller, with the caller's own key. */
   endpoints?: string[];
@@ -36,7 +40,16 @@ export interface GatewayHandler {
 
 export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const clients = new Map<string, TarnClient>();
-  const clientFor = (accessKeyId: string, secretAccessKey: string): TarnClient => {
+  const onBehalf = new Map<string, TarnClient>();
+  const clientFor = (accessKeyId: string, secretAccessKey: string, userId: string): TarnClient => {
+    if (options.client.transport.isGateway && userId !== "") {
+      let c = onBehalf.get(userId);
+      if (!c) {
+        if (onBehalf.size >= 10_000) onBehalf.clear();
+        onBehalf.set(userId, (c = options.client.forUser(userId)));
+      }
+      return c;
+    }
     if (!options.endpoints) return options.client;
     let c = clients.get(accessKeyId);
     if (!c) {
@@ -87,7 +100,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey), requestId, reads, access,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");

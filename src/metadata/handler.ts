@@ -16,6 +16,8 @@ export interface ServiceDeps {
    * directory in its data dir). Without it the namespace is required.
    */
   defaultNamespacePrefix?: string;
+  /** The cluster's gateway key: seals secrets for GetCredentialForGateway (refused without it). */
+  gatewayKey?: Buffer;
 }
 
 export interface CallContext {

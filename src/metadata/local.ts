@@ -53,7 +53,8 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
   const storage = new Storage({ openStore: (ns) => openObjectStore(ns, storeConfig), config: storeConfig, presignExpirySeconds: options.presignExpirySeconds });
   const graveler = new Graveler({ kv, committed: { cacheDir: path.join(options.dataDir, "cache"), openStore: (ns) => storage.store(ns) } });
   const credentials = new CachedCredentialStore(new KvCredentialStore(kv), options.credentialCacheMs);
-  const auth = new AuthManager({ store: credentials, credentialKey: deriveClusterKeys(options.clusterSecret).credentialKey });
+  const clusterKeys = deriveClusterKeys(options.clusterSecret);
+  const auth = new AuthManager({ store: credentials, credentialKey: clusterKeys.credentialKey });
   const admin = options.bootstrap === false ? undefined : await auth.bootstrapAdmin(options.admin);
   const server = new MetadataServer({
     graveler,
@@ -65,6 +66,7 @@ export async function openLocalService(options: LocalServiceOptions): Promise<Lo
     maxMessageBytes: options.maxMessageBytes,
     grpcServer: options.grpcServer,
     defaultNamespacePrefix: options.defaultNamespacePrefix,
+    clusterKeys,
   });
   return {
     server,

@@ -120,6 +120,8 @@ export interface CredentialsWithSecret { accessKeyId: string; secretAccessKey: s
 export interface DeleteAccessKeyRequest { userId: string; accessKeyId: string }
 export interface ListAccessKeysRequest { userId: string; after: string; amount: number }
 export interface ListAccessKeysResponse { results: Credentials[]; pagination: Pagination }
+export interface GetCredentialForGatewayRequest { accessKeyId: string }
+export interface GatewayCredential { accessKeyId: string; userId: string; encryptedSecret: Uint8Array; cacheSeconds: number }
 
 // Cluster
 export type MemberRoleName =

@@ -4,9 +4,10 @@
 // encode. Errors become gRPC statuses in one place (status.ts); every call is counted and timed.
 import * as grpc from "@grpc/grpc-js";
 import { once } from "node:events";
-import { AuthManager, Caller, requiredPermission, requirePermission } from "../auth";
+import { AuthManager, ClusterKeys, requiredPermission, requirePermission } from "../auth";
 import { invalidArgument, TarnError, unavailable } from "../errors";
 import type { Graveler, KvStore } from "../graveler";
+import { CallerAuthenticator } from "./callers";
 import type { ClusterView } from "./cluster";
 import { LeaderForwarder } from "./forward";
 import type { CallContext, Handler, ServiceDeps, ServiceHandlers } from "./handler";
@@ -43,6 +44,11 @@ export interface MetadataServerOptions {
    * its peer API on the same port.
    */
   grpcServer?: grpc.Server;
+  /**
+   * The cluster's keys (deriveClusterKeys): with them the service admits gateway-signed calls (for the
+   * gateway itself: GetCredentialForGateway; on behalf of a user: everything that user may do).
+   */
+  clusterKeys?: ClusterKeys;
 }
 
 /** A grpc-js server with the message size limits the metadata service expects. */
@@ -72,13 +78,15 @@ export class MetadataServer {
   private readonly handlers: Record<string, ServiceHandlers>;
   private readonly forwarder: LeaderForwarder;
   private readonly maxMessageBytes: number;
+  private readonly callers: CallerAuthenticator;
   private boundAddress = "";
 
   constructor(private readonly options: MetadataServerOptions) {
     this.logger = options.logger ?? createLogger();
     this.metrics = options.metrics ?? createServiceMetrics();
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.handlers = serviceHandlers(options);
+    this.handlers = serviceHandlers({ ...options, gatewayKey: options.clusterKeys?.gatewayKey });
+    this.callers = new CallerAuthenticator(options.auth, options.clusterKeys);
     this.forwarder = new LeaderForwarder(options.cluster.selfId, this.maxMessageBytes);
     this.server = options.grpcServer ?? createGrpcServer(this.maxMessageBytes);
     const byService = new Map<string, Record<string, grpc.MethodDefinition<Buffer, Buffer>>>();
@@ -158,7 +166,8 @@ export class MetadataServer {
 
   /** Authenticates, decodes and authorizes a call answered here. */
   private async admit(m: MethodSchema, raw: Buffer, metadata: grpc.Metadata): Promise<{ request: Record<string, unknown>; ctx: CallContext }> {
-    const caller: Caller = await this.options.auth.authenticate({ method: m.path, headers: metadata.getMap(), body: raw });
+    const admitted = await this.callers.authenticate(m.path, metadata.getMap(), raw);
+    const caller = admitted.caller;
     let request: Record<string, unknown>;
     try {
       request = decodeMessage(m.requestType, raw);
@@ -167,6 +176,14 @@ export class MetadataServer {
     }
     const need = requiredPermission(m.path, request, caller.user.id);
     if (!need) throw new TarnError("INTERNAL", `no permission rule for ${m.path}`);
+    if (need.kind === "gateway") {
+      if (admitted.gateway === undefined) {
+        const who = admitted.via !== undefined ? `gateway '${admitted.via}' acting for user ${caller.user.id}` : `user ${caller.user.id}`;
+        throw new TarnError("PERMISSION_DENIED", `${m.path} is callable only by a gateway signing for itself, not by ${who}`);
+      }
+    } else if (admitted.gateway !== undefined) {
+      throw new TarnError("PERMISSION_DENIED", `gateway '${admitted.gateway}' may call ${m.path} only on behalf of a user (${PEER_ON_BEHALF_OF})`);
+    }
     if (need.kind === "permission") requirePermission(caller.user, need.action, need.resource);
     return { request, ctx: { caller, method: m.path } };
   }
@@ -215,7 +232,14 @@ export class MetadataServer {
         caller = ctx.caller.user.id;
         const h = this.handler(m);
         if (h.kind !== "unary") throw new TarnError("INTERNAL", `${m.path} is registered as a stream`);
-        return encodeMessage(m.responseType, await h.run(request, ctx));
+        if (!CHANGES_CREDENTIALS.has(m.name)) return encodeMessage(m.responseType, await h.run(request, ctx));
+        // Users and keys change: forget cached ones before (a call racing the write) and after.
+        this.callers.forget();
+        try {
+          return encodeMessage(m.responseType, await h.run(request, ctx));
+        } finally {
+          this.callers.forget();
+        }
       };
       run().then(
         (reply) => {
@@ -280,6 +304,11 @@ export class MetadataServer {
     };
   }
 }
+
+/** AuthService calls after which cached callers may be stale. */
+const CHANGES_CREDENTIALS = new Set(["CreateUser", "DeleteUser", "PutUserPolicy", "DeleteAccessKey"]);
+
+const PEER_ON_BEHALF_OF = "x-tarn-peer-on-behalf-of";
 
 function isServiceError(err: unknown): err is grpc.ServiceError {
   return typeof err === "object" && err !== null && typeof (err as grpc.ServiceError).code === "number" && "details" in err && !(err instanceof TarnError);

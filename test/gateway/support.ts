@@ -4,8 +4,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type * as http from "node:http";
-import { credentialResolver, createGatewayServer } from "../../src/gateway";
-import { startService, type TestService } from "../metadata/support";
+import { gatewayKeyFrom } from "../../src/auth";
+import { TarnClient } from "../../src/client";
+import { credentialResolver, createGatewayServer, remoteCredentialResolver } from "../../src/gateway";
+import { CLUSTER_SECRET, startService, type TestService } from "../metadata/support";
 import { s3Server } from "../support/s3server";
 
 export interface TestGateway {
@@ -26,7 +28,11 @@ export type StoreKind = "local" | "s3";
  * `store: "s3"` keeps the repositories on versitygw (the bytes then move by presigned URLs, and multipart
  * uploads are the store's own); "local" (the default) on a local:// directory the gateway writes directly.
  */
-export async function startGateway(repositories: string[] = ["repo"], options: { readCacheMs?: number; store?: StoreKind } = {}): Promise<TestGateway> {
+/**
+ * `sidecar: true` runs the gateway as `tarn gateway` does: one client signed with the gateway key, acting on
+ * behalf of each caller, and credentials looked up with GetCredentialForGateway.
+ */
+export async function startGateway(repositories: string[] = ["repo"], options: { readCacheMs?: number; store?: StoreKind; sidecar?: boolean } = {}): Promise<TestGateway> {
   const remote = options.store === "s3" ? await s3Server() : undefined;
   const storeConfig = remote ? { s3: { endpoint: remote.endpoint, region: remote.region, forcePathStyle: true, accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey } } : undefined;
   const service = await startService({ storeConfig });
@@ -36,10 +42,12 @@ export async function startGateway(repositories: string[] = ["repo"], options: {
     const storageNamespace = remote ? `s3://${remote.bucket}/gateway-${run}/${name}` : service.namespace(name);
     await service.client.createRepository({ name, storageNamespace });
   }
+  const gatewayKey = gatewayKeyFrom(CLUSTER_SECRET);
+  const sidecar = options.sidecar ? new TarnClient({ endpoints: [service.address], gateway: { key: gatewayKey, id: "test-gateway" } }) : undefined;
   const server = createGatewayServer({
-    client: service.client,
-    endpoints: [service.address],
-    credentials: credentialResolver((id) => service.svc.auth.secretOf(id)),
+    client: sidecar ?? service.client,
+    endpoints: sidecar ? undefined : [service.address],
+    credentials: sidecar ? remoteCredentialResolver(sidecar, gatewayKey) : credentialResolver((id) => service.svc.auth.secretOf(id)),
     domains: ["s3.local.test"],
     readCacheMs: options.readCacheMs,
   });
@@ -66,6 +74,7 @@ export async function startGateway(repositories: string[] = ["repo"], options: {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      sidecar?.close();
       await service.close();
     },
   };

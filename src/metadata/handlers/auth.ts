@@ -1,12 +1,17 @@
 // AuthService: who am I, users, their policies and access keys.
+import { sealGatewayCredential } from "../../auth";
+import { failedPrecondition, notFound } from "../../errors";
 import { pageSize, pagination, policyFromMessage, userMessage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import type {
-  CreateAccessKeyRequest, CreateUserRequest, DeleteAccessKeyRequest, DeleteUserRequest, GetUserRequest, ListAccessKeysRequest,
+  CreateAccessKeyRequest, CreateUserRequest, DeleteAccessKeyRequest, DeleteUserRequest, GetCredentialForGatewayRequest, GetUserRequest, ListAccessKeysRequest,
   ListUsersRequest, PutUserPolicyRequest,
 } from "../messages";
 
-export function authService({ auth }: ServiceDeps): ServiceHandlers {
+/** How long a gateway may keep a looked-up credential (a deleted key keeps working at most this long there). */
+export const GATEWAY_CREDENTIAL_CACHE_SECONDS = 10;
+
+export function authService({ auth, gatewayKey }: ServiceDeps): ServiceHandlers {
   return {
     WhoAmI: unary(async (_r: object, ctx) => ({ user: userMessage(ctx.caller.user), accessKeyId: ctx.caller.accessKeyId })),
     CreateUser: unary(async (r: CreateUserRequest) => userMessage(await auth.createUser(r.id, policyFromMessage(r.policy)))),
@@ -35,6 +40,17 @@ export function authService({ auth }: ServiceDeps): ServiceHandlers {
       const page = await auth.listAccessKeys(r.userId || ctx.caller.user.id, { after: r.after || undefined, amount });
       const results = page.items.map((c) => ({ accessKeyId: c.accessKeyId, userId: c.userId, creationDate: c.createdAt }));
       return { results, pagination: pagination(results.length, page.hasMore, results.at(-1)?.accessKeyId ?? "", amount) };
+    }),
+    GetCredentialForGateway: unary(async (r: GetCredentialForGatewayRequest) => {
+      if (!gatewayKey) throw failedPrecondition("this service was started without the cluster keys, so it cannot seal secrets for gateways");
+      const found = await auth.secretOf(r.accessKeyId);
+      if (!found) throw notFound(`access key id ${r.accessKeyId} not found`);
+      return {
+        accessKeyId: r.accessKeyId,
+        userId: found.userId,
+        encryptedSecret: sealGatewayCredential(gatewayKey, r.accessKeyId, found.userId, found.secretAccessKey),
+        cacheSeconds: GATEWAY_CREDENTIAL_CACHE_SECONDS,
+      };
     }),
   };
 }
