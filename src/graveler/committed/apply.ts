@@ -59,13 +59,27 @@ export class Applier {
   /** Writes the rest of the base and returns the new metarange's records. */
   finish(): RangeRecord[] {
     if (this.it) {
-      while (this.it) {
-        this.writer.add(this.it.key(), this.it.value());
-        this.advance();
-      }
+      this.copyRest(this.it);
+      this.it.close();
+      this.it = undefined;
+      this.index++;
     }
     for (; this.index < this.base.length; this.index++) this.writer.addRange(this.base[this.index]);
     return this.writer.finish();
+  }
+
+  /**
+   * Copies the rest of the open range, from the entry the iterator is on. The hot loop of a small commit on a
+   * big range: raw value bytes go from the reader to the writer untouched, with no per-entry closure.
+   */
+  private copyRest(it: ValueIterator): void {
+    const writer = this.writer;
+    try {
+      do writer.add(it.key(), it.value());
+      while (it.next());
+    } catch (err) {
+      throw this.store.corrupt(this.base[this.index].id, err);
+    }
   }
 
   /**
@@ -83,7 +97,8 @@ export class Applier {
           continue;
         }
         if (Buffer.compare(key, range.minKey) < 0) return undefined;
-        this.it = this.store.table(range.id).iterator();
+        // One pass over the range: its blocks need not displace the ones lookups use from the block cache.
+        this.it = this.store.table(range.id).iterator({ fillCache: false });
         if (!this.wrap(() => this.it!.first())) {
           this.it.close();
           this.it = undefined;

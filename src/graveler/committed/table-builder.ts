@@ -51,12 +51,23 @@ export class TableBuilder {
       vlen.writeUInt32BE(value.length);
       this.hash.update(vlen).update(value);
     } else {
-      this.scratch.writeUInt32BE(key.length, this.used);
-      key.copy(this.scratch, this.used + 4);
-      this.used += 4 + key.length;
-      this.scratch.writeUInt32BE(value.length, this.used);
-      value.copy(this.scratch, this.used + 4);
-      this.used += 4 + value.length;
+      // Typed-array writes: cheaper than Buffer#writeUInt32BE and Buffer#copy for the small keys and values here.
+      const s = this.scratch;
+      let p = this.used;
+      const k = key.length;
+      s[p] = k >>> 24;
+      s[p + 1] = k >>> 16;
+      s[p + 2] = k >>> 8;
+      s[p + 3] = k;
+      s.set(key, p + 4);
+      p += 4 + k;
+      const v = value.length;
+      s[p] = v >>> 24;
+      s[p + 1] = v >>> 16;
+      s[p + 2] = v >>> 8;
+      s[p + 3] = v;
+      s.set(value, p + 4);
+      this.used = p + 4 + v;
     }
     // Keys are fresh Buffers nobody mutates (the SSTable iterator and the key-value store hand out copies).
     if (this.count === 0) this.minKey = key;

@@ -11,7 +11,8 @@ export interface TableOptions {
 }
 
 export interface OpenTable {
-  iterator(): ValueIterator;
+  /** `fillCache: false` for one-pass scans. */
+  iterator(options?: { fillCache?: boolean }): ValueIterator;
   get(key: Buffer): Buffer | undefined;
   userProperty(name: string): Buffer | undefined;
   close(): void;
@@ -41,7 +42,7 @@ export function newBlockCache(bytes: number): BlockCache {
 export function openTableFile(file: string, name: string, cache: BlockCache): OpenTable {
   const reader = TableReader.openFile(file, { cache, name });
   return {
-    iterator: () => reader.iterator() as ValueIterator,
+    iterator: (options) => reader.iterator(options) as ValueIterator,
     get: (key) => reader.get(key) ?? undefined,
     userProperty: (name) => reader.properties.user.get(name),
     close: () => (reader as { close?: () => void }).close?.(),
