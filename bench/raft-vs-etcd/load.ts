@@ -13,8 +13,8 @@ export interface LoadResult {
   p99Ms: number;
   /** CPU seconds the system under test used during the measured window (see cpu.ts), if measured. */
   cpuSeconds?: number;
-  /** CPU seconds this load generator (one Node.js process, shared by both systems) used in the window. */
-  clientCpuSeconds: number;
+  /** CPU seconds this load generator (one Node.js process, shared by both systems) used in the window (optional: bench/metadata builds LoadResults of its own). */
+  clientCpuSeconds?: number;
 }
 
 const raw = (b: Buffer) => b;

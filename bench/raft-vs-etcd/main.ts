@@ -33,7 +33,11 @@ const CHANNELS = 8;
 const cpuPerOp = (r: LoadResult): number => (r.cpuSeconds !== undefined && r.ops > 0 ? (r.cpuSeconds * 1e6) / r.ops : NaN);
 
 /** The load generator's own CPU per write, and its share of one core: near 100% it, not the server, is the limit. */
-const clientLoad = (r: LoadResult, seconds: number): string => `client ${((r.clientCpuSeconds * 1e6) / Math.max(1, r.ops)).toFixed(0)} us/write, ${((100 * r.clientCpuSeconds) / seconds).toFixed(0)}% of a core`;
+const clientLoad = (r: LoadResult, seconds: number): string => {
+  const cpu = r.clientCpuSeconds ?? NaN;
+  return `client ${((cpu * 1e6) / Math.max(1, r.ops)).toFixed(0)} us/write, ${((100 * cpu) / seconds).toFixed(0)}% of a core`;
+};
+const share = (r: LoadResult): number => Math.round((100 * (r.clientCpuSeconds ?? NaN)) / (durationMs / 1000)) / 100;
 
 const fmt = (r: LoadResult) =>
   `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  ${cpuPerOp(r).toFixed(0).padStart(5)} us CPU/write (${clientLoad(r, durationMs / 1000)})  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
@@ -129,8 +133,8 @@ async function main(): Promise<void> {
         throughput_ratio: round(t.opsPerSec / e.opsPerSec),
         tarn_cpu_us_per_op: Math.round(cpuPerOp(t)),
         etcd_cpu_us_per_op: Math.round(cpuPerOp(e)),
-        tarn_client_cpu_share: Math.round((100 * t.clientCpuSeconds) / (durationMs / 1000)) / 100,
-        etcd_client_cpu_share: Math.round((100 * e.clientCpuSeconds) / (durationMs / 1000)) / 100,
+        tarn_client_cpu_share: share(t),
+        etcd_client_cpu_share: share(e),
         tarn_errors: t.errors,
         etcd_errors: e.errors,
       };
