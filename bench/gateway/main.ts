@@ -1,7 +1,10 @@
 // bench/gateway: the S3 gateway beside the object store it writes to (versitygw), in one run.
 //   - GET and PUT requests per second for 4 KiB objects at 64 concurrent clients
 //   - MB/s for 256 MiB objects, up and down
+//   - the same small GETs and PUTs through the gateway to a repository on a local:// store (read straight from disk)
+//   - CPU microseconds per small request spent in the gateway and the metadata service processes
 //   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
+// BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR.
 //   --big: also a 5 GiB upload and download through the gateway, with its peak RSS (target < 200 MB)
 // Both sides get the same load generator: presigned URLs (so SigV4 is verified on every gateway request)
 // over keep-alive connections; bytes are checked by SHA-256 for the large objects.
@@ -45,7 +48,7 @@ async function drain(r: Readable): Promise<void> {
   for await (const _ of r);
 }
 
-async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promise<number> {
+async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promise<{ perSec: number; requests: number }> {
   let done = 0;
   let failed = 0;
   let firstFailure = "";
@@ -68,7 +71,7 @@ async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promi
   const t0 = Date.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   if (failed > 0) throw new Error(`${failed} of ${done + failed} ${method} requests failed, the first with ${firstFailure}`);
-  return done / ((Date.now() - t0) / 1000);
+  return { perSec: done / ((Date.now() - t0) / 1000), requests: done };
 }
 
 function generated(size: number): Readable {
@@ -105,7 +108,19 @@ async function large(side: Side, size: number): Promise<{ upMBs: number; downMBs
   return { upMBs, downMBs };
 }
 
-async function small(side: Side): Promise<{ getPerSec: number; putPerSec: number }> {
+type CpuPer = { gateway: number; metadata: number };
+type CpuNow = () => Promise<CpuPer>;
+
+/** A rate run, with the server processes' CPU microseconds per request when `cpuNow` is given. */
+async function measured(run: () => Promise<{ perSec: number; requests: number }>, cpuNow?: CpuNow): Promise<{ perSec: number; cpu?: CpuPer }> {
+  const before = await cpuNow?.();
+  const r = await run();
+  const after = await cpuNow?.();
+  const per = (a: number, b: number) => Math.round((a - b) / Math.max(1, r.requests));
+  return { perSec: r.perSec, cpu: before && after ? { gateway: per(after.gateway, before.gateway), metadata: per(after.metadata, before.metadata) } : undefined };
+}
+
+async function small(side: Side, cpuNow?: CpuNow): Promise<{ getPerSec: number; putPerSec: number; getCpu?: CpuPer; putCpu?: CpuPer }> {
   const body = randomBytes(SMALL);
   const keys = Array.from({ length: SMALL_OBJECTS }, (_v, i) => `${side.prefix}small/${i}`);
   const puts = await Promise.all(keys.map((Key) => getSignedUrl(side.client, new PutObjectCommand({ Bucket: side.bucket, Key }), { expiresIn: 3600 })));
@@ -114,9 +129,9 @@ async function small(side: Side): Promise<{ getPerSec: number; putPerSec: number
   for (let i = 0; i < puts.length; i += CONCURRENCY) {
     await Promise.all(puts.slice(i, i + CONCURRENCY).map(async (url) => drain((await request("PUT", url, body, body.length)).sink)));
   }
-  const putPerSec = await rate(puts, "PUT", body);
-  const getPerSec = await rate(gets, "GET");
-  return { getPerSec, putPerSec };
+  const put = await measured(() => rate(puts, "PUT", body), cpuNow);
+  const get = await measured(() => rate(gets, "GET"), cpuNow);
+  return { getPerSec: get.perSec, putPerSec: put.perSec, getCpu: get.cpu, putCpu: put.cpu };
 }
 
 /** The first line a child prints (its JSON address); later lines go to `rest`. */
@@ -144,15 +159,39 @@ async function main(): Promise<void> {
   const big = process.argv.includes("--big");
   const store = await s3Server();
   const serve = path.join(__dirname, `serve${path.extname(__filename)}`);
-  const meta = spawn(process.execPath, [...process.execArgv, serve, "metadata", JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
+  const prof = process.env.BENCH_PROFILE_DIR ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE_DIR] : [];
+  const meta = spawn(process.execPath, [...process.execArgv, ...prof, serve, "metadata", JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
   const service = JSON.parse(await firstLine(meta)) as { address: string; accessKeyId: string; secretAccessKey: string };
   const keys = { accessKeyId: service.accessKeyId, secretAccessKey: service.secretAccessKey };
-  const child = spawn(process.execPath, [...process.execArgv, serve, "gateway", service.address, JSON.stringify(keys)], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [...process.execArgv, ...prof, serve, "gateway", service.address, JSON.stringify(keys)], { stdio: ["pipe", "pipe", "inherit"] });
+  const cpu = { gateway: 0, metadata: 0 };
+  const cpuWaiters: Array<() => void> = [];
+  const onCpu = (who: "gateway" | "metadata") => (line: string) => {
+    if (!line.startsWith("cpu ")) return;
+    cpu[who] = Number(line.slice(4));
+    cpuWaiters.shift()?.();
+  };
+  const metaLines = onCpu("metadata");
+  meta.stdout.on("data", (c: Buffer) => c.toString().split("\n").forEach(metaLines));
   let peak = 0;
   const resetPeak = () => (peak = 0);
+  const gatewayCpu = onCpu("gateway");
   const info = { ...keys, ...(JSON.parse(await firstLine(child, (line) => {
     if (line.startsWith("rss ")) peak = Math.max(peak, Number(line.slice(4)));
+    else gatewayCpu(line);
   })) as { endpoint: string }) };
+  /** CPU microseconds both server processes have used so far. */
+  const cpuNow = async () => {
+    const answered = new Promise<void>((resolve) => {
+      let left = 2;
+      const one = () => (--left === 0 ? resolve() : cpuWaiters.push(one));
+      cpuWaiters.push(one);
+    });
+    child.stdin.write("cpu\n");
+    meta.stdin.write("cpu\n");
+    await answered;
+    return { ...cpu };
+  };
   const direct: Side = {
     name: "direct", bucket: store.bucket, prefix: "direct-bench/",
     client: new S3Client({ endpoint: store.endpoint, region: store.region, forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } }),
@@ -161,13 +200,25 @@ async function main(): Promise<void> {
     name: "gateway", bucket: "bench", prefix: "main/",
     client: new S3Client({ endpoint: info.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } }),
   };
+  const gatewayLocal: Side = { ...gateway, name: "gateway-local", bucket: "bench-local" };
   const results: object[] = [];
   try {
     console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    const sg = await small(gateway);
+    const sg = await small(gateway, cpuNow);
     const sd = await small(direct);
     console.log(`4 KiB x${CONCURRENCY}: GET gateway ${sg.getPerSec.toFixed(0)}/s direct ${sd.getPerSec.toFixed(0)}/s; PUT gateway ${sg.putPerSec.toFixed(0)}/s direct ${sd.putPerSec.toFixed(0)}/s`);
-    results.push({ case: "small-4KiB-64-clients", gateway_get_per_s: Math.round(sg.getPerSec), direct_get_per_s: Math.round(sd.getPerSec), gateway_put_per_s: Math.round(sg.putPerSec), direct_put_per_s: Math.round(sd.putPerSec), gateway_peak_rss_bytes: peak });
+    console.log(`  CPU per gateway GET: gateway ${sg.getCpu?.gateway} us, metadata ${sg.getCpu?.metadata} us; per PUT: gateway ${sg.putCpu?.gateway} us, metadata ${sg.putCpu?.metadata} us`);
+    results.push({
+      case: "small-4KiB-64-clients", gateway_get_per_s: Math.round(sg.getPerSec), direct_get_per_s: Math.round(sd.getPerSec), gateway_put_per_s: Math.round(sg.putPerSec), direct_put_per_s: Math.round(sd.putPerSec),
+      gateway_get_cpu_us: sg.getCpu, gateway_put_cpu_us: sg.putCpu, gateway_peak_rss_bytes: peak,
+    });
+    const sl = await small(gatewayLocal, cpuNow);
+    console.log(`4 KiB x${CONCURRENCY}, local:// store: GET gateway ${sl.getPerSec.toFixed(0)}/s, PUT gateway ${sl.putPerSec.toFixed(0)}/s`);
+    console.log(`  CPU per GET: gateway ${sl.getCpu?.gateway} us, metadata ${sl.getCpu?.metadata} us; per PUT: gateway ${sl.putCpu?.gateway} us, metadata ${sl.putCpu?.metadata} us`);
+    results.push({
+      case: "small-4KiB-64-clients-local-store", gateway_get_per_s: Math.round(sl.getPerSec), gateway_put_per_s: Math.round(sl.putPerSec),
+      gateway_get_cpu_us: sl.getCpu, gateway_put_cpu_us: sl.putCpu, load: os.loadavg()[0],
+    });
     resetPeak();
     const lg = await large(gateway, LARGE);
     const ld = await large(direct, LARGE);

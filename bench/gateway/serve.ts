@@ -1,8 +1,10 @@
 // The processes under measurement, one role each so the gateway's memory is its own:
-//   serve.ts metadata S3JSON       a metadata service (temp classic-level KV) whose repositories live on the
-//                                  S3-compatible server described by S3JSON; prints {address, accessKeyId, secretAccessKey}
+//   serve.ts metadata S3JSON       a metadata service (temp classic-level KV) with repository "bench" on the
+//                                  S3-compatible server described by S3JSON and "bench-local" on a local://
+//                                  directory; prints {address, accessKeyId, secretAccessKey}
 //   serve.ts gateway ADDRESS KEYS  the S3 gateway in front of it (KEYS: JSON access key id and secret, the
 //                                  only credential it resolves); prints {endpoint}, then "rss BYTES" every 100 ms
+// Each prints "cpu MICROSECONDS" (user+system CPU used so far) when it gets a line "cpu" on stdin.
 // Both stop when their stdin closes.
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -23,6 +25,7 @@ async function metadata(s3: { endpoint: string; region: string; accessKeyId: str
   const admin = svc.admin!;
   const client = new TarnClient({ endpoints: [`127.0.0.1:${port}`], ...admin });
   await client.createRepository({ name: "bench", storageNamespace: `s3://${s3.bucket}/tarn-bench` });
+  await client.createRepository({ name: "bench-local", storageNamespace: `local://${path.join(dir, "local-store")}` });
   client.close();
   process.stdout.write(JSON.stringify({ address: `127.0.0.1:${port}`, accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey }) + "\n");
   return async () => {
@@ -48,6 +51,12 @@ async function gateway(address: string, keys: { accessKeyId: string; secretAcces
 async function main(): Promise<void> {
   const [role, ...args] = process.argv.slice(2);
   const stop = role === "metadata" ? await metadata(JSON.parse(args[0])) : await gateway(args[0], JSON.parse(args[1]));
+  process.stdin.on("data", (line: Buffer) => {
+    if (line.toString().includes("cpu")) {
+      const u = process.cpuUsage();
+      process.stdout.write(`cpu ${u.user + u.system}\n`);
+    }
+  });
   process.stdin.on("end", () => void stop().then(() => process.exit(0)));
   process.stdin.resume();
 }

@@ -65,6 +65,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     StageObject: onRepo("repos:Write"),
     GetObject: onRepo("repos:Read"),
     StatObject: onRepo("repos:Read"),
+    StatObjects: onRepo("repos:Read"),
     ListObjects: onRepo("repos:Read"),
     DeleteObject: onRepo("repos:Write"),
     DeleteObjects: onRepo("repos:Write"),

@@ -115,6 +115,8 @@ export class TarnClient {
   stageObject = (r: Req<M.StageObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StageObject", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
   statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);
+  /** Many lookups in one repository in one call; each result holds the entry or its own error. */
+  statObjects = (r: Req<M.StatObjectsRequest>) => this.call<M.StatObjectsResponse>("ObjectService", "StatObjects", r);
   /** Batches of results; the last one carries the pagination. */
   listObjects = (r: Req<M.ListObjectsRequest>) => this.callStream<M.ListObjectsResponse>("ObjectService", "ListObjects", r);
   deleteObject = (r: Req<M.DeleteObjectRequest>) => this.call<M.Empty>("ObjectService", "DeleteObject", r);

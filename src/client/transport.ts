@@ -1,6 +1,7 @@
 // How the SDK reaches the metadata cluster: a list of members, the leader cached from `x-tarn-leader`,
 // every call signed over the exact bytes sent, and UNAVAILABLE retried with backoff on the next member.
 import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
 import { signPeerRequest, signRequest } from "../auth";
 import { invalidArgument } from "../errors";
 import { LEADER_HEADER } from "../metadata/proto";
@@ -25,11 +26,22 @@ export interface TransportOptions {
 
 const identity = (b: Buffer) => b;
 
+/**
+ * Nonces: a random prefix per transport and a counter, unique per signer within the replay window without
+ * drawing random bytes on every call.
+ */
+function nonceSource(): () => string {
+  const prefix = randomBytes(12).toString("base64url");
+  let counter = 0;
+  return () => prefix + (++counter).toString(36);
+}
+
 export class Transport {
   private readonly endpoints: string[];
   private readonly clients = new Map<string, grpc.Client>();
   private readonly retry: RetryPolicy;
   private next = 0;
+  private readonly nonce = nonceSource();
   /** The leader as last reported by a member; calls go straight there while it answers. */
   leader: string | undefined;
 
@@ -46,7 +58,8 @@ export class Transport {
     let c = this.clients.get(address);
     if (!c) {
       const max = this.options.maxMessageBytes ?? 4 * 1024 * 1024;
-      c = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max });
+      // channelz off: its per-call bookkeeping costs CPU on every call and nothing here reads it.
+      c = new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": max, "grpc.max_send_message_length": max, "grpc.enable_channelz": 0 });
       this.clients.set(address, c);
     }
     return c;
@@ -76,8 +89,8 @@ export class Transport {
     const md = new grpc.Metadata();
     const gw = this.options.gateway;
     const headers = gw
-      ? signPeerRequest({ role: "gateway", key: gw.key, peerId: gw.id, method: path, body, onBehalfOf })
-      : signRequest({ method: path, accessKeyId: this.options.accessKeyId!, secretAccessKey: this.options.secretAccessKey!, body });
+      ? signPeerRequest({ role: "gateway", key: gw.key, peerId: gw.id, method: path, body, onBehalfOf, nonce: this.nonce() })
+      : signRequest({ method: path, accessKeyId: this.options.accessKeyId!, secretAccessKey: this.options.secretAccessKey!, body, nonce: this.nonce() });
     for (const k in headers) md.set(k, headers[k]);
     return md;
   }

@@ -6,6 +6,7 @@ import type { Authenticated } from "./authenticate";
 import type { Target } from "./address";
 import type { AccessCache } from "./access-cache";
 import type { ReadCache } from "./read-cache";
+import type { StatBatcher } from "./stat-batcher";
 import { S3_NS, xmlDocument } from "./xml";
 
 export interface Context {
@@ -22,6 +23,8 @@ export interface Context {
   reads?: ReadCache;
   /** Where objects' bytes are, by physical address (access-cache.ts). */
   access: AccessCache;
+  /** StatObject lookups, batched across concurrent requests (stat-batcher.ts). */
+  stats: StatBatcher;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

@@ -9,7 +9,7 @@ import { header, httpDate, isoDate, quoteEtag, root, sendEmpty, sendXml, type Co
 import { s3, S3Error, toS3Error } from "./errors";
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
-import { readFromStore, storeEtagIsMd5, writeToStore } from "./store-io";
+import { readFromStore, readSmall, storeEtagIsMd5, writeToStore } from "./store-io";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 export interface ObjectRef {
@@ -60,7 +60,7 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   try {
     const load = () => readAccess(ctx, o);
     if (ctx.reads) got = await ctx.reads.get(ctx.auth.caller.accessKeyId, o.repository, o.ref, o.path, load);
-    else got = headOnly ? { stats: await ctx.client.statObject(o), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
+    else got = headOnly ? { stats: await ctx.stats.stat(ctx.client, o.repository, o.ref, o.path), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
   } catch (err) {
     throw await readError(ctx.client, o.repository, err);
   }
@@ -84,14 +84,21 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
     ctx.res.end();
     return;
   }
-  const body = await readFromStore(got, range, `object ${o.key} in ${o.repository}`);
+  const what = `object ${o.key} in ${o.repository}`;
+  const small = await readSmall(got, range, what);
+  if (small) {
+    ctx.res.writeHead(status, headers);
+    ctx.res.end(small);
+    return;
+  }
+  const body = await readFromStore(got, range, what);
   ctx.res.writeHead(status, headers);
   await pipeline(body, ctx.res);
 }
 
 /** The entry and how to read it: StatObject plus a cached access for its address, or GetObject. */
 async function readAccess(ctx: Context, o: ObjectRef): Promise<M.GetObjectResponse> {
-  const stats = await ctx.client.statObject({ repository: o.repository, ref: o.ref, path: o.path });
+  const stats = await ctx.stats.stat(ctx.client, o.repository, o.ref, o.path);
   const known = ctx.access.lookup(o.repository, stats);
   if (known) return known;
   const got = await ctx.client.getObject({ repository: o.repository, ref: o.ref, path: o.path });

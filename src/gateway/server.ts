@@ -11,6 +11,7 @@ import type { Context } from "./context";
 import { errorXml, S3Error, toS3Error } from "./errors";
 import { AccessCache } from "./access-cache";
 import { ReadCache } from "./read-cache";
+import { StatBatcher } from "./stat-batcher";
 import { route } from "./router";
 import { parseQuery } from "../auth/sigv4";
 
@@ -66,6 +67,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const domains = options.domains ?? [];
   const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
   const access = new AccessCache();
+  const stats = new StatBatcher();
 
   // Request ids: a random prefix per gateway and a counter (no random bytes per request).
   const idPrefix = randomBytes(4).toString("hex").toUpperCase();
@@ -100,7 +102,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");

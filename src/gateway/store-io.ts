@@ -91,6 +91,32 @@ export interface ByteRange {
   end: number;
 }
 
+/** Objects up to this size are read whole and sent in one write: no stream pipeline per request. */
+export const SMALL_READ = 256 * 1024;
+
+/**
+ * The bytes (or a range of them) of a small object, in memory: a local file read in one go, or a store
+ * response collected; undefined when the object is not small (then stream it with readFromStore).
+ */
+export async function readSmall(got: M.GetObjectResponse, range: ByteRange | undefined, what: string): Promise<Buffer | undefined> {
+  const size = Number(got.stats?.sizeBytes ?? 0);
+  if (size > SMALL_READ) return undefined;
+  const file = got.direct?.local?.path;
+  if (!file) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await readFromStore(got, range, what)) chunks.push(chunk as Buffer);
+    const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    const expected = range ? range.end - range.start + 1 : size;
+    if (data.length !== expected) throw s3.internal(`${what}: the object store sent ${data.length} bytes, ${expected} were expected`);
+    return data;
+  }
+  const data = await fsp.readFile(file).catch((err: unknown) => {
+    throw s3.noSuchKey(`${what}: its bytes at ${file} are missing or unreadable`, err);
+  });
+  if (data.length !== size) throw s3.internal(`${what}: its file ${file} holds ${data.length} bytes, its entry says ${size}`);
+  return range ? data.subarray(range.start, range.end + 1) : data;
+}
+
 /** A stream of the object's bytes (or a range of them) from wherever GetObject said they live. */
 export async function readFromStore(got: M.GetObjectResponse, range: ByteRange | undefined, what: string): Promise<Readable> {
   if (got.direct?.local) {

@@ -19,6 +19,7 @@ export class LeaderForwarder {
       c = new grpc.Client(address, grpc.credentials.createInsecure(), {
         "grpc.max_receive_message_length": this.maxMessageBytes,
         "grpc.max_send_message_length": this.maxMessageBytes,
+        "grpc.enable_channelz": 0,
       });
       this.clients.set(address, c);
     }

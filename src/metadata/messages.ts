@@ -72,6 +72,10 @@ export interface StageObjectRequest {
 export interface GetObjectRequest { repository: string; ref: string; path: string; presign: boolean }
 export interface GetObjectResponse { stats: ObjectStats; presignedUrl: string; direct: StoreAccess | null; expiresAt: number }
 export interface StatObjectRequest { repository: string; ref: string; path: string }
+export interface ObjectLocation { ref: string; path: string }
+export interface StatObjectsRequest { repository: string; objects: ObjectLocation[] }
+export interface StatObjectResult { stats: ObjectStats | null; errorCode: string; errorMessage: string }
+export interface StatObjectsResponse { results: StatObjectResult[] }
 export interface ListObjectsRequest { repository: string; ref: string; prefix: string; delimiter: string; after: string; amount: number }
 export interface ListObjectsResponse { results: ObjectStats[]; pagination: Pagination | null }
 export interface DeleteObjectRequest { repository: string; branch: string; path: string }

@@ -45,3 +45,29 @@ describe("gateway: sidecar mode (gateway key, on behalf of users)", () => {
     assert.equal(await code(as(g.accessKeyId, "y".repeat(40)).send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }))), "SignatureDoesNotMatch");
   });
 });
+
+describe("gateway: concurrent reads are batched into StatObjects and each gets its own answer", () => {
+  let g: TestGateway;
+  let c: S3Client;
+  before(async () => {
+    g = await startGateway(["batch"]);
+    c = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    for (let i = 0; i < 20; i++) await c.send(new PutObjectCommand({ Bucket: "batch", Key: `main/o${i}`, Body: `body ${i}` }));
+  });
+  after(async () => {
+    c.destroy();
+    await g?.close();
+  });
+
+  it("40 GETs at once, half of them missing", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_v, i) =>
+        c.send(new GetObjectCommand({ Bucket: "batch", Key: `main/o${i}` })).then(
+          (r) => r.Body!.transformToString(),
+          (err: unknown) => (err instanceof S3ServiceException ? err.name : Promise.reject(err)),
+        ),
+      ),
+    );
+    assert.deepEqual(answers, Array.from({ length: 40 }, (_v, i) => (i < 20 ? `body ${i}` : "NoSuchKey")));
+  });
+});

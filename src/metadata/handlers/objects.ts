@@ -7,11 +7,14 @@ import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ObjectError,
-  PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StoreAccess,
+  PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
 } from "../messages";
 
 const MAX_PARTS = 10_000;
 const MAX_DELETE = 1000;
+const MAX_STATS = 1000;
+/** Errors that concern one lookup of a StatObjects call; others (corruption, unavailable) fail the call. */
+const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
 const LIST_BATCH = 1000;
 const STAGE_RETRIES = 20;
 
@@ -140,6 +143,23 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
     StatObject: unary(async (r: StatObjectRequest) => {
       if (r.ref === "") throw invalidArgument("ref is required");
       return objectStats(r.path, await graveler.statObject(r.repository, r.ref, r.path));
+    }),
+
+    StatObjects: unary(async (r: StatObjectsRequest) => {
+      if (r.objects.length > MAX_STATS) throw invalidArgument(`${r.objects.length} objects in one StatObjects call: at most ${MAX_STATS}`);
+      const results = await Promise.all(
+        r.objects.map(async (o) => {
+          try {
+            if (o.ref === "") throw invalidArgument("ref is required");
+            return { stats: objectStats(o.path, await graveler.statObject(r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
+          } catch (err) {
+            // Each lookup fails on its own, as its own StatObject would have; anything else fails the call.
+            if (!(err instanceof TarnError) || !PER_OBJECT_ERRORS.has(err.code)) throw err;
+            return { stats: null, errorCode: err.code, errorMessage: err.message };
+          }
+        }),
+      );
+      return { results };
     }),
 
     ListObjects: stream(async function* (r: ListObjectsRequest) {
