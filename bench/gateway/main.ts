@@ -4,7 +4,7 @@
 //   - the same small GETs and PUTs through the gateway to a repository on a local:// store (read straight from disk)
 //   - CPU microseconds per small request spent in the gateway and the metadata service processes
 //   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
-// BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR.
+// BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR; --small skips the large objects.
 //   --big: also a 5 GiB upload and download through the gateway, with its peak RSS (target < 200 MB)
 // Both sides get the same load generator: presigned URLs (so SigV4 is verified on every gateway request)
 // over keep-alive connections; bytes are checked by SHA-256 for the large objects.
@@ -219,6 +219,7 @@ async function main(): Promise<void> {
       case: "small-4KiB-64-clients-local-store", gateway_get_per_s: Math.round(sl.getPerSec), gateway_put_per_s: Math.round(sl.putPerSec),
       gateway_get_cpu_us: sl.getCpu, gateway_put_cpu_us: sl.putCpu, load: os.loadavg()[0],
     });
+    if (process.argv.includes("--small")) return;
     resetPeak();
     const lg = await large(gateway, LARGE);
     const ld = await large(direct, LARGE);

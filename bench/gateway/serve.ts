@@ -37,7 +37,11 @@ async function metadata(s3: { endpoint: string; region: string; accessKeyId: str
 async function gateway(address: string, keys: { accessKeyId: string; secretAccessKey: string }): Promise<() => Promise<void>> {
   const client = new TarnClient({ endpoints: [address], ...keys });
   const credentials = credentialResolver((id) => (id === keys.accessKeyId ? { secretAccessKey: keys.secretAccessKey, userId: "admin" } : undefined));
-  const server = createGatewayServer({ client, credentials, readCacheMs: Number(process.env.BENCH_GATEWAY_READ_CACHE_MS ?? 0) });
+  const byteCacheMb = process.env.BENCH_GATEWAY_BYTE_CACHE_MB;
+  const server = createGatewayServer({
+    client, credentials, readCacheMs: Number(process.env.BENCH_GATEWAY_READ_CACHE_MS ?? 0),
+    byteCacheBytes: byteCacheMb === undefined ? undefined : Number(byteCacheMb) * 1024 * 1024,
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   process.stdout.write(JSON.stringify({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }) + "\n");
   setInterval(() => process.stdout.write(`rss ${process.memoryUsage.rss()}\n`), 100).unref();

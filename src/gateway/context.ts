@@ -5,6 +5,7 @@ import type { TarnClient } from "../client";
 import type { Authenticated } from "./authenticate";
 import type { Target } from "./address";
 import type { AccessCache } from "./access-cache";
+import type { ByteCache } from "./byte-cache";
 import type { ReadCache } from "./read-cache";
 import type { StatBatcher } from "./stat-batcher";
 import { S3_NS, xmlDocument } from "./xml";
@@ -25,6 +26,8 @@ export interface Context {
   access: AccessCache;
   /** StatObject lookups, batched across concurrent requests (stat-batcher.ts). */
   stats: StatBatcher;
+  /** Small objects' bytes by address (byte-cache.ts); absent when turned off. */
+  bytes?: ByteCache;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

@@ -9,7 +9,7 @@ import { header, httpDate, isoDate, quoteEtag, root, sendEmpty, sendXml, type Co
 import { s3, S3Error, toS3Error } from "./errors";
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
-import { readFromStore, readSmall, storeEtagIsMd5, writeToStore } from "./store-io";
+import { readFromStore, readSmall, storeEtagIsMd5, writeToStore, type ByteRange } from "./store-io";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 export interface ObjectRef {
@@ -85,7 +85,7 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
     return;
   }
   const what = `object ${o.key} in ${o.repository}`;
-  const small = await readSmall(got, range, what);
+  const small = await smallObjectBytes(ctx, o.repository, got, range, what);
   if (small) {
     ctx.res.writeHead(status, headers);
     ctx.res.end(small);
@@ -94,6 +94,19 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   const body = await readFromStore(got, range, what);
   ctx.res.writeHead(status, headers);
   await pipeline(body, ctx.res);
+}
+
+/** A small object's bytes (or range), from the gateway's byte cache or read whole; undefined when large. */
+async function smallObjectBytes(ctx: Context, repository: string, got: M.GetObjectResponse, range: ByteRange | undefined, what: string): Promise<Buffer | undefined> {
+  const stats = got.stats;
+  const cached = ctx.bytes?.get(repository, stats);
+  if (cached) return range ? cached.subarray(range.start, range.end + 1) : cached;
+  if (!range && ctx.bytes?.fits(stats)) {
+    const data = await readSmall(got, undefined, what);
+    if (data) ctx.bytes.set(repository, stats, data);
+    return data;
+  }
+  return readSmall(got, range, what);
 }
 
 /** The entry and how to read it: StatObject plus a cached access for its address, or GetObject. */

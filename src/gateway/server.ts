@@ -10,6 +10,7 @@ import type { CredentialResolver } from "./credentials";
 import type { Context } from "./context";
 import { errorXml, S3Error, toS3Error } from "./errors";
 import { AccessCache } from "./access-cache";
+import { ByteCache } from "./byte-cache";
 import { ReadCache } from "./read-cache";
 import { StatBatcher } from "./stat-batcher";
 import { route } from "./router";
@@ -29,6 +30,11 @@ export interface GatewayOptions {
   domains?: string[];
   /** Cache GetObject answers this long (ms); 0 (the default) asks the metadata service on every read. */
   readCacheMs?: number;
+  /**
+   * Memory for small objects' bytes (ByteCache), in bytes; default 32 MiB, 0 turns it off. Each read still
+   * asks the metadata service for the current entry; only the bytes of an address come from memory.
+   */
+  byteCacheBytes?: number;
   /** Called for 5xx answers, with the error. */
   onError?: (err: S3Error, ctx: { method: string; url: string }) => void;
 }
@@ -68,6 +74,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
   const access = new AccessCache();
   const stats = new StatBatcher();
+  const bytes = options.byteCacheBytes === 0 ? undefined : new ByteCache(options.byteCacheBytes);
 
   // Request ids: a random prefix per gateway and a counter (no random bytes per request).
   const idPrefix = randomBytes(4).toString("hex").toUpperCase();
@@ -102,7 +109,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats, bytes,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");
