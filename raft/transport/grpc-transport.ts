@@ -163,21 +163,32 @@ export class GrpcTransport {
   }
 
   /** Fetches a snapshot's bytes from `from` (the local-only fallback), reassembling the chunks in order. */
-  fetchSnapshot(from: NodeId, index: number, reference: string): Promise<Buffer> {
+  fetchSnapshot(from: NodeId, index: number, reference: string, timeoutMs = 10 * 60_000): Promise<Buffer> {
     const peer = this.peers.get(from);
     if (!peer) return Promise.reject(new TransportError(status.UNAVAILABLE, `no address for member '${from}'`));
     return new Promise((resolve, reject) => {
-      const call = peer.client.makeServerStreamRequest(PATHS.fetchSnapshot, snapshotRequestCodec.encode, snapshotChunkCodec.decode, { index, reference }, this.sign(from), {});
+      const call = peer.client.makeServerStreamRequest(PATHS.fetchSnapshot, snapshotRequestCodec.encode, snapshotChunkCodec.decode, { index, reference }, this.sign(from), {
+        deadline: Date.now() + timeoutMs,
+      });
       const chunks: Buffer[] = [];
       let received = 0;
       let total = -1;
+      let failed = false;
+      const abort = (err: TransportError) => {
+        failed = true;
+        call.cancel();
+        reject(err);
+      };
       call.on("data", (chunk: { offset: number; data: Uint8Array; totalBytes: number }) => {
-        const offset = wireNumber(chunk.offset, "chunk offset");
-        total = wireNumber(chunk.totalBytes, "snapshot size");
-        if (offset !== received) {
-          call.cancel();
-          reject(new TransportError(status.DATA_LOSS, `snapshot ${index} from ${from}: chunk at ${offset}, expected ${received}`));
+        if (failed) return;
+        let offset: number;
+        try {
+          offset = wireNumber(chunk.offset, "chunk offset");
+          total = wireNumber(chunk.totalBytes, "snapshot size");
+        } catch (err) {
+          return abort(new TransportError(status.DATA_LOSS, `snapshot ${index} from ${from}: ${(err as Error).message}`));
         }
+        if (offset !== received) return abort(new TransportError(status.DATA_LOSS, `snapshot ${index} from ${from}: chunk at ${offset}, expected ${received}`));
         chunks.push(Buffer.from(chunk.data));
         received += chunk.data.length;
       });

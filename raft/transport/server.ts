@@ -102,10 +102,16 @@ export function peerServiceImplementation(opts: PeerServerOptions, handlers: Pee
     );
   };
 
+  // A server stream ends with a status only through an "error" event (grpc-js sends it as the trailers);
+  // destroy() would drop the call without one and leave the fetching member waiting.
+  const fail = (call: ServerWritableStream<unknown, object>, code: status, details: string) => {
+    call.emit("error", Object.assign(new Error(details), { code, details }));
+  };
+
   const fetchSnapshot = async (call: ServerWritableStream<{ index: unknown; reference: string }, object>) => {
     const from = authenticate(call.metadata, call.getPeer(), "FetchSnapshot");
-    if (typeof from !== "string") return call.destroy(Object.assign(new Error(from.details), from));
-    if (!handlers.readSnapshot) return call.destroy(Object.assign(new Error("no snapshots here"), { code: status.UNIMPLEMENTED }));
+    if (typeof from !== "string") return fail(call, from.code, from.details);
+    if (!handlers.readSnapshot) return fail(call, status.UNIMPLEMENTED, "this member serves no snapshots");
     try {
       const index = wireNumber(call.request.index as number, "snapshot index");
       const bytes = await handlers.readSnapshot(index, call.request.reference ?? "");
@@ -117,7 +123,7 @@ export function peerServiceImplementation(opts: PeerServerOptions, handlers: Pee
       call.end();
     } catch (err) {
       opts.logger.warn(`snapshot fetch by ${from} failed: ${(err as Error).message}`);
-      call.destroy(Object.assign(new Error((err as Error).message), { code: status.UNAVAILABLE }));
+      if (!call.cancelled) fail(call, status.UNAVAILABLE, `snapshot ${String(call.request.index)} (${call.request.reference}): ${(err as Error).message}`);
     }
   };
 
