@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     await g.commit("staged", "main", { message: "1M" });
     const commitMs = ms(t);
     const s1 = process.cpuUsage(s0);
-    report({ case: "stage+commit", objects: 1_000_000, stage_ms: Math.round(stageMs), commit_ms: Math.round(commitMs), commit_cpu_ms: Math.round((s1.user + s1.system) / 1000), target_commit_ms: 10_000 });
+    report({ load_average: +os.loadavg()[0].toFixed(2), case: "stage+commit", objects: 1_000_000, stage_ms: Math.round(stageMs), commit_ms: Math.round(commitMs), commit_cpu_ms: Math.round((s1.user + s1.system) / 1000), target_commit_ms: 10_000 });
     await g.settled();
 
     // 2. commit 100 changes on branches of growing size
@@ -64,21 +64,29 @@ async function main(): Promise<void> {
       t = process.hrtime.bigint();
       await g.importCommit(repo, "main", objects(n), { message: "import" });
       const importMs = ms(t);
-      const start = Math.floor(n / 2);
-      await g.setObjects(repo, "main", Array.from({ length: 100 }, (_, j) => ({ path: key(start + j), entry: entry(`c${j}`) })));
-      const before = await g.getCommit(repo, "main");
-      settleHeap();
-      t = process.hrtime.bigint();
-      const c0 = process.cpuUsage();
-      const made = await g.commit(repo, "main", { message: "100 changes" });
-      const commitMs = ms(t);
-      const cpu = process.cpuUsage(c0);
-      const r = { name: repo, storageNamespace: `local://${repo}` };
-      const oldIds = new Set((await g.committed.metaRange(r, before.metaRangeId)).map((x) => x.id));
-      const fresh = (await g.committed.metaRange(r, made.metaRangeId)).filter((x) => !oldIds.has(x.id));
+      // Three commits of 100 changes each, in the middle of the branch: the first runs on code the JIT has not
+      // optimised yet (a long-running server never pays it again), so both it and the median are reported.
+      const rounds: { wall: number; cpu: number; ranges: number; entries: number }[] = [];
+      for (let round = 0; round < 3; round++) {
+        const start = Math.floor(n / 2) + round * 1000;
+        await g.setObjects(repo, "main", Array.from({ length: 100 }, (_, j) => ({ path: key(start + j), entry: entry(`c${round}-${j}`) })));
+        const before = await g.getCommit(repo, "main");
+        settleHeap();
+        t = process.hrtime.bigint();
+        const c0 = process.cpuUsage();
+        const made = await g.commit(repo, "main", { message: "100 changes" });
+        const wall = ms(t);
+        const cpu = process.cpuUsage(c0);
+        const r = { name: repo, storageNamespace: `local://${repo}` };
+        const oldIds = new Set((await g.committed.metaRange(r, before.metaRangeId)).map((x) => x.id));
+        const fresh = (await g.committed.metaRange(r, made.metaRangeId)).filter((x) => !oldIds.has(x.id));
+        rounds.push({ wall, cpu: (cpu.user + cpu.system) / 1000, ranges: fresh.length, entries: fresh.reduce((a, x) => a + x.count, 0) });
+      }
+      const median = [...rounds].sort((a, b) => a.wall - b.wall)[1];
       report({
-        case: "commit 100 changes", branch_objects: n, commit_ms: Math.round(commitMs), commit_cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
-        ranges_written: fresh.length, entries_rewritten: fresh.reduce((a, x) => a + x.count, 0), import_ms: Math.round(importMs), target_ms: 200,
+        load_average: +os.loadavg()[0].toFixed(2), case: "commit 100 changes", branch_objects: n, commit_ms: Math.round(median.wall), commit_cpu_ms: Math.round(median.cpu),
+        first_commit_ms: Math.round(rounds[0].wall), first_commit_cpu_ms: Math.round(rounds[0].cpu),
+        ranges_written: median.ranges, entries_rewritten: median.entries, import_ms: Math.round(importMs), target_ms: 200,
       });
     }
 
@@ -88,14 +96,27 @@ async function main(): Promise<void> {
     await g.setObjects(repo, "feature", Array.from({ length: 1000 }, (_, j) => ({ path: key(200_000 + j), entry: entry(`f${j}`) })));
     await g.commit(repo, "feature", { message: "1000 changes" });
     settleHeap();
+    // Three diffs (the first on cold code, see above); the median is the figure.
+    const diffs: { wall: number; cpu: number; n: number }[] = [];
+    for (let round = 0; round < 3; round++) {
+      t = process.hrtime.bigint();
+      const d0 = process.cpuUsage();
+      const d = await g.diff(repo, "main", "feature");
+      const wall = ms(t);
+      const d1 = process.cpuUsage(d0);
+      diffs.push({ wall, cpu: (d1.user + d1.system) / 1000, n: d.length });
+    }
+    const diffMedian = [...diffs].sort((a, b) => a.wall - b.wall)[1];
     t = process.hrtime.bigint();
-    const d0 = process.cpuUsage();
-    const d = await g.diff(repo, "main", "feature");
-    const diffMs = ms(t);
-    const d1 = process.cpuUsage(d0);
-    t = process.hrtime.bigint();
+    let m0 = process.cpuUsage();
     await g.merge(repo, "feature", "main");
-    report({ load_average: os.loadavg()[0], case: "diff+merge", branch_objects: 1_000_000, differing: d.length, diff_ms: Math.round(diffMs), diff_cpu_ms: Math.round((d1.user + d1.system) / 1000), merge_ms: Math.round(ms(t)), target_ms: 200 });
+    let mergeMs = ms(t);
+    let m1 = process.cpuUsage(m0);
+    report({
+      load_average: +os.loadavg()[0].toFixed(2), case: "diff+merge", branch_objects: 1_000_000, differing: diffMedian.n,
+      diff_ms: Math.round(diffMedian.wall), diff_cpu_ms: Math.round(diffMedian.cpu), first_diff_ms: Math.round(diffs[0].wall), first_diff_cpu_ms: Math.round(diffs[0].cpu),
+      merge_ms: Math.round(mergeMs), merge_cpu_ms: Math.round((m1.user + m1.system) / 1000), target_ms: 200,
+    });
 
     // 3b. the same merge when the destination moved too (no whole-tree fast path): 1,000 changes on each side
     await g.createBranch(repo, "feature2", "main");
@@ -104,8 +125,11 @@ async function main(): Promise<void> {
     await g.setObjects(repo, "main", Array.from({ length: 1000 }, (_, j) => ({ path: key(700_000 + j), entry: entry(`m${j}`) })));
     await g.commit(repo, "main", { message: "1000 changes on main" });
     t = process.hrtime.bigint();
+    m0 = process.cpuUsage();
     await g.merge(repo, "feature2", "main");
-    report({ case: "three-way merge, both sides changed", branch_objects: 1_000_000, changes_per_side: 1000, merge_ms: Math.round(ms(t)), target_ms: 200 });
+    mergeMs = ms(t);
+    m1 = process.cpuUsage(m0);
+    report({ load_average: +os.loadavg()[0].toFixed(2), case: "three-way merge, both sides changed", branch_objects: 1_000_000, changes_per_side: 1000, merge_ms: Math.round(mergeMs), merge_cpu_ms: Math.round((m1.user + m1.system) / 1000), target_ms: 200 });
 
     // 4. listing 1,000 common prefixes
     await g.createRepository("dirs", "local://dirs");
@@ -127,7 +151,7 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     cpuTimes.sort((a, b) => a - b);
-    report({ case: "list 1000 common prefixes", runs: times.length, p50_ms: +times[24].toFixed(2), p90_ms: +times[44].toFixed(2), cpu_p90_ms: +cpuTimes[44].toFixed(2), target_p90_ms: 25 });
+    report({ load_average: +os.loadavg()[0].toFixed(2), case: "list 1000 common prefixes", runs: times.length, p50_ms: +times[24].toFixed(2), p90_ms: +times[44].toFixed(2), cpu_p90_ms: +cpuTimes[44].toFixed(2), target_p90_ms: 25 });
   } finally {
     await g.close();
     fs.rmSync(root, { recursive: true, force: true });

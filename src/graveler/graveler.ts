@@ -2,22 +2,22 @@
 // (uncommitted entries per staging token) and the committed manager (ranges and metaranges) into the
 // operations users see. Every operation validates its input before it changes anything, and changes state
 // with one compare-and-set at the end, so a failure leaves no partial result.
-import { alreadyExists, failedPrecondition, hasCode, invalidArgument, notFound } from "../errors";
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from "../errors";
 import type { Change } from "./committed/apply";
 import { CommittedManager, CommittedOptions } from "./committed/manager";
+import { commit, CommitOptions, importCommit } from "./commits";
 import { collect, DiffEntry, DiffPageOptions, diffPages, diffUncommittedPages } from "./diffs";
 import type { Entry } from "./entry";
-import { Engine, makeCommit, newToken, pageSize, repoOf, STAGE_RETRIES } from "./engine";
+import { Engine, makeCommit, newToken, pageSize, repoOf } from "./engine";
 import { BranchId, branchId, CommitId, pathPrefix, repositoryId, StagingToken, tagId, TagId } from "./ids";
 import { keys } from "./keys";
 import type { KvStore } from "./kv/types";
 import type { Listing } from "./listing";
 import { cherryPick, merge, MergeOptions, revert } from "./merging";
 import { deleteObject, getObject, ListOptions, listObjects, setObjects } from "./objects";
-import { Branch, Page, RefManager } from "./refs/manager";
-import type { BranchRecord, Commit, Repository } from "./refs/records";
+import { Page, RefManager } from "./refs/manager";
+import type { Commit, Repository } from "./refs/records";
 import { resetPrefix } from "./reset";
-import { stagedChunks } from "./staging/cursor";
 import { StagingManager } from "./staging/manager";
 
 export interface GravelerOptions {
@@ -27,12 +27,6 @@ export interface GravelerOptions {
   now?: () => Date;
 }
 
-export interface CommitOptions {
-  message: string;
-  committer?: string;
-  metadata?: Record<string, string>;
-  allowEmpty?: boolean;
-}
 
 export { MAX_PAGE } from "./engine";
 
@@ -224,62 +218,13 @@ export class Graveler {
    * land in the next commit); the head moves by compare-and-set, so of two concurrent commits one wins and the
    * other is refused, its sealed changes included in the winner.
    */
-  async commit(repoName: string, branch: string, options: CommitOptions): Promise<Commit> {
-    const repo = await this.getRepository(repoName);
-    const id = branchId(branch);
-    if (typeof options.message !== "string") throw invalidArgument("commit message is required");
-    const sealed = await this.seal(repo, id, options.allowEmpty ?? false);
-    const head = await this.refs.getCommit(repo.id, sealed.record.commitId);
-    const result = await this.committed.apply(this.repo(repo), head.metaRangeId, stagedChunks(this.staging, sealed.record.sealedTokens));
-    const unchanged = result.metaRangeId === head.metaRangeId;
-    const done: BranchRecord = { commitId: head.id, stagingToken: sealed.record.stagingToken, sealedTokens: [] };
-    if (unchanged && !options.allowEmpty) {
-      // Every sealed change was a no-op: unseal so that nothing visible changed, then refuse.
-      await this.refs.updateBranch(repo.id, sealed, done).catch(() => undefined);
-      this.dropTokens(sealed.record.sealedTokens);
-      throw failedPrecondition(`no changes to commit on branch ${id} of repository ${repo.id}`);
-    }
-    const commit = this.makeCommit(
-      { committer: options.committer ?? "", message: options.message, metaRangeId: result.metaRangeId, parents: [head.id], metadata: options.metadata ?? {} },
-      head.generation,
-    );
-    try {
-      await this.refs.updateBranch(repo.id, sealed, { ...done, commitId: commit.id }, [this.refs.commitMutation(repo.id, commit)]);
-    } catch (err) {
-      if (hasCode(err, "FAILED_PRECONDITION")) throw failedPrecondition(`commit on branch ${id} of repository ${repo.id} refused: the branch moved while committing (a concurrent commit or reset); its changes were not lost, retry if anything is left`, err);
-      throw err;
-    }
-    this.dropTokens(sealed.record.sealedTokens);
-    return commit;
-  }
-
-  /** Seals the branch's staging token (retrying when the branch moves meanwhile); refuses when nothing is staged. */
-  private async seal(repo: Repository, id: BranchId, allowEmpty: boolean): Promise<Branch> {
-    for (let attempt = 0; ; attempt++) {
-      const before = await this.refs.getBranch(repo.id, id);
-      const pending = before.record.sealedTokens.length > 0 || !(await this.staging.isEmpty(before.record.stagingToken));
-      if (!pending && !allowEmpty) throw failedPrecondition(`no changes to commit on branch ${id} of repository ${repo.id}`);
-      try {
-        return await this.refs.updateBranch(repo.id, before, {
-          commitId: before.record.commitId,
-          stagingToken: newToken(),
-          sealedTokens: [before.record.stagingToken, ...before.record.sealedTokens],
-        });
-      } catch (err) {
-        if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
-      }
-    }
+  commit(repoName: string, branch: string, options: CommitOptions): Promise<Commit> {
+    return commit(this.engine, repoName, branch, options);
   }
 
   /** Bulk path: makes a commit on a branch straight from sorted [path, entry] pairs, replacing its tree. */
-  async importCommit(repoName: string, branch: string, entries: Iterable<[Buffer, Buffer]>, options: CommitOptions): Promise<Commit> {
-    const repo = await this.getRepository(repoName);
-    const b = await this.refs.getBranch(repo.id, branchId(branch));
-    const head = await this.refs.getCommit(repo.id, b.record.commitId);
-    const metaRangeId = await this.committed.importSorted(this.repo(repo), entries);
-    const commit = this.makeCommit({ committer: options.committer ?? "", message: options.message, metaRangeId, parents: [head.id], metadata: options.metadata ?? {} }, head.generation);
-    await this.refs.updateBranch(repo.id, b, { ...b.record, commitId: commit.id }, [this.refs.commitMutation(repo.id, commit)]);
-    return commit;
+  importCommit(repoName: string, branch: string, entries: Iterable<[Buffer, Buffer]>, options: CommitOptions): Promise<Commit> {
+    return importCommit(this.engine, repoName, branch, entries, options);
   }
 
   async getCommit(repoName: string, ref: string): Promise<Commit> {
@@ -341,4 +286,4 @@ export class Graveler {
   }
 }
 
-export type { Change, Commit, Repository, Listing, ListOptions, DiffEntry, DiffPageOptions, MergeOptions };
+export type { Change, CommitOptions, Commit, Repository, Listing, ListOptions, DiffEntry, DiffPageOptions, MergeOptions };
