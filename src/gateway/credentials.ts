@@ -1,6 +1,6 @@
-// Where the gateway finds a user's secret to check a SigV4/SigV2 signature. The metadata service will answer
-// this over gRPC (AuthService.GetCredentialForGateway, callable only by a gateway signing with the cluster's
-// gateway key); until it does, `tarn run` hands the gateway a function over its own credential store.
+// Where the gateway finds a user's secret to check a SigV4/SigV2 signature: `tarn run` hands the gateway a
+// function over its own credential store; a sidecar gateway asks the metadata service
+// (AuthService.GetCredentialForGateway, signed with the gateway key: remote-credentials.ts).
 // Results are cached briefly (a deleted key stops working within the TTL), misses for a second, so a flood
 // of bad keys costs one lookup per key per second and a key created a moment ago works almost at once.
 

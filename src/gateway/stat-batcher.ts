@@ -4,6 +4,7 @@
 // one each. A lone lookup still goes as a plain StatObject. Each caller keeps its own batches (its own
 // client), so the service applies each user's policy.
 import { TarnError, type ErrorCode } from "../errors";
+import { ApiError } from "../client";
 import type { TarnClient } from "../client";
 import type * as M from "../metadata/messages";
 
@@ -56,6 +57,11 @@ async function send(client: TarnClient, repository: string, batch: Waiting[]): P
   try {
     answer = await client.statObjects({ repository, objects: batch.map(({ ref, path }) => ({ ref, path })) });
   } catch (err) {
+    // A member that predates StatObjects (a rolling upgrade): one StatObject each, as before.
+    if (err instanceof ApiError && err.statusName === "UNIMPLEMENTED") {
+      for (const w of batch) client.statObject({ repository, ref: w.ref, path: w.path }).then(w.resolve, w.reject);
+      return;
+    }
     for (const w of batch) w.reject(err);
     return;
   }
