@@ -104,6 +104,8 @@ export class RaftNode {
   private confChanges: ConfChange[] = [];
   private readRequests: Uint8Array[] = [];
   private transfers: NodeId[] = [];
+  /** campaign() was called: start an election on the loop (Hup is local-only: step() refuses it). */
+  private campaignWanted = false;
   /** Enveloped proposals of this follower, for the leader. */
   private forwards: Uint8Array[] = [];
 
@@ -161,7 +163,10 @@ export class RaftNode {
       { self: opts.id, cluster: opts.cluster, secret: opts.secret, peers: opts.members, server: opts.server, listen: opts.listen, logger: this.logger },
       {
         onMessages: (_from, messages) => {
-          for (const m of messages) this.inbox.push(m);
+          for (const m of messages) {
+            if (m.type === MessageType.Propose && m.reject) this.onForwardRefused(m);
+            else this.inbox.push(m);
+          }
           this.signal();
         },
         onUnreachable: (peer) => {
@@ -185,12 +190,19 @@ export class RaftNode {
       initialConfState: { voters, learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false },
       logger: opts.logger,
     });
-    const snap = storage.snapshot();
-    const smApplied = opts.stateMachine.appliedIndex?.() ?? 0;
-    if (snap.metadata.index > smApplied) {
-      await opts.stateMachine.restore(snap, () => Promise.reject(new RaftNodeError("UNAVAILABLE", "no leader to fetch a snapshot from at start-up")));
+    let node: RaftNode;
+    try {
+      const snap = storage.snapshot();
+      const smApplied = opts.stateMachine.appliedIndex?.() ?? 0;
+      if (snap.metadata.index > smApplied) {
+        await opts.stateMachine.restore(snap, () => Promise.reject(new RaftNodeError("UNAVAILABLE", "no leader to fetch a snapshot from at start-up")));
+      }
+      node = new RaftNode(opts, storage);
+    } catch (err) {
+      // e.g. the snapshot is corrupt or missing: the log's files must not stay open behind a failed start
+      await storage.close();
+      throw err;
     }
-    const node = new RaftNode(opts, storage);
     try {
       await node.transport.start();
     } catch (err) {
@@ -288,7 +300,8 @@ export class RaftNode {
 
   /** Starts an election now (e.g. to pick a leader quickly in tests). */
   campaign(): void {
-    this.inbox.push({ type: MessageType.Hup, from: this.opts.id, to: this.opts.id, term: 0, index: 0, logTerm: 0, entries: [], commit: 0, reject: false, rejectHint: 0 });
+    this.checkRunning();
+    this.campaignWanted = true;
     this.signal();
   }
 
@@ -365,12 +378,18 @@ export class RaftNode {
     const inbox = this.inbox;
     this.inbox = [];
     for (const m of inbox) {
+      // The envelopes as forwarded, before the core sees (and may adopt) the entries.
+      const forwarded = m.type === MessageType.Propose ? m.entries.map((e) => e.data) : undefined;
       try {
         this.raw.step(m);
       } catch (err) {
-        // A proposal forwarded to a member that is no longer the leader is dropped: its sender times out.
-        const log = err instanceof ProposalDroppedError ? this.logger.debug : this.logger.warn;
-        log.call(this.logger, `dropped a ${m.type} message from ${m.from}: ${(err as Error).message}`);
+        if (err instanceof ProposalDroppedError && forwarded) {
+          // Not appended (no leader here, or a leadership transfer under way): tell the sender at once, so
+          // its callers retry instead of waiting out their timeout.
+          this.refuseForwarded(m.from, forwarded);
+        } else {
+          this.logger.warn(`dropped a ${m.type} message from ${m.from}: ${(err as Error).message}`);
+        }
       }
     }
     for (const peer of this.unreachable) this.raw.reportUnreachable(peer);
@@ -395,11 +414,12 @@ export class RaftNode {
       try {
         this.raw.step({ type: MessageType.Propose, from: this.opts.id, to: this.opts.id, term: 0, index: 0, logTerm: 0, entries, commit: 0, reject: false, rejectHint: 0 });
       } catch (err) {
+        const refusal = err instanceof ProposalDroppedError ? this.notLeader(err.message, this.leaderHint()) : (err as Error);
         for (const data of proposals) {
           const id = unwrapCommand(data).id;
           const waiter = this.pending.get(id);
           this.pending.delete(id);
-          waiter?.reject(err instanceof ProposalDroppedError ? this.notLeader(err.message) : (err as Error));
+          waiter?.reject(refusal);
         }
       }
     }
@@ -412,6 +432,10 @@ export class RaftNode {
     }
     for (const ctx of this.readRequests.splice(0)) this.raw.readIndex(ctx);
     for (const to of this.transfers.splice(0)) this.raw.transferLeader(to);
+    if (this.campaignWanted) {
+      this.campaignWanted = false;
+      this.raw.campaign();
+    }
   }
 
   private async handleReady(rd: Ready): Promise<void> {
@@ -574,8 +598,9 @@ export class RaftNode {
     if (!due || this.applied > this.storage.lastIndex()) return;
     this.snapshotWanted = false;
     const index = this.applied;
-    const reference = await this.sm.snapshot(index);
-    await this.storage.compact({ metadata: { index, term: this.storage.term(index), confState: this.confState }, reference });
+    const term = this.storage.term(index);
+    const reference = await this.sm.snapshot(index, term);
+    await this.storage.compact({ metadata: { index, term, confState: this.confState }, reference });
     this.logger.info(`snapshot at index ${index} (${reference}); log compacted`, { id: this.opts.id });
   }
 
@@ -623,8 +648,46 @@ export class RaftNode {
     }
   }
 
-  private notLeader(what: string): NotLeaderError {
-    const leader = this.leader !== this.opts.id ? this.leader : NONE;
+  /**
+   * Where proposals should go instead of here: the target of a leadership transfer under way, else the
+   * leader if it is another member. Called on the refusal path only (status() builds the progress map).
+   */
+  private leaderHint(): NodeId {
+    const transferee = this.role === StateRole.Leader ? this.raw.status().leadTransferee : NONE;
+    if (transferee !== NONE) return transferee;
+    return this.leader !== this.opts.id ? this.leader : NONE;
+  }
+
+  /** Sends forwarded proposals that were not appended back to their sender (a rejected Propose message). */
+  private refuseForwarded(to: NodeId, envelopes: Uint8Array[]): void {
+    const hint = this.leaderHint();
+    const entries = envelopes.map((data) => ({ term: 0, index: 0, type: EntryType.Normal, data }));
+    const context = hint !== NONE ? Buffer.from(hint, "utf8") : undefined;
+    this.transport.send([{ type: MessageType.Propose, from: this.opts.id, to, term: 0, index: 0, logTerm: 0, entries, commit: 0, reject: true, rejectHint: 0, context }]);
+    this.transport.flush();
+    this.logger.debug(`refused ${envelopes.length} forwarded proposals from ${to}${hint ? `; leader hint ${hint}` : ""}`);
+  }
+
+  /** The leader refused our forwarded proposals (they were not appended): their callers may retry now. */
+  private onForwardRefused(m: Message): void {
+    const hint = m.context && m.context.length > 0 ? Buffer.from(m.context).toString("utf8") : NONE;
+    for (const e of m.entries) {
+      let id: number;
+      try {
+        id = unwrapCommand(e.data).id;
+      } catch {
+        continue;
+      }
+      const waiter = this.pending.get(id);
+      // Each proposal is forwarded once: a refusal from any member settles it.
+      if (!waiter) continue;
+      this.pending.delete(id);
+      waiter.reject(this.notLeader(`proposal refused by ${m.from}`, hint !== this.opts.id ? hint : NONE));
+    }
+  }
+
+  private notLeader(what: string, hint?: NodeId): NotLeaderError {
+    const leader = hint ?? (this.leader !== this.opts.id ? this.leader : NONE);
     const address = leader ? this.addresses.get(leader) : undefined;
     const err = new NotLeaderError(`${what}: this member (${this.opts.id}) is not the leader${leader ? `; the leader is ${leader} at ${address}` : ""}`, leader || undefined, address);
     return Object.assign(err, { grpcCode: grpcStatus.UNAVAILABLE });

@@ -12,8 +12,11 @@ export interface StateMachine {
    * restart, entries up to it are not applied again.
    */
   appliedIndex?(): number;
-  /** Saves a snapshot of the state as of `index` (the last applied entry); returns where it is. */
-  snapshot(index: number): Promise<string>;
+  /**
+   * Saves a snapshot of the state as of `index` (the last applied entry, whose term is `term`); returns
+   * where it is.
+   */
+  snapshot(index: number, term: number): Promise<string>;
   /**
    * Replaces the whole state with `snapshot`: read it from `snapshot.reference` (e.g. the object store), or
    * call `fetch()` to stream its bytes from the leader when there is no shared store.

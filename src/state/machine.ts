@@ -140,14 +140,15 @@ export class TarnStateMachine implements StateMachine {
     });
   }
 
-  async snapshot(index: number): Promise<string> {
+  async snapshot(index: number, term: number): Promise<string> {
     await this.metaWrite;
     return this.gate.read(async () => {
       // The runtime counts no-ops and membership entries that never reach apply(); the state at `index` is
-      // the state after the last command. While a restarted node re-reads its log, the database may be
-      // ahead of `index`: the snapshot is then labelled with the database's index (restore accepts that).
+      // the state after the last command, and `term` is the term of the entry at `index`. While a restarted
+      // node re-reads its log, the database may be ahead of `index`: the snapshot is then labelled with the
+      // database's index and term (restore accepts that).
       if (index > this.applied.index) {
-        this.applied = { index, term: this.applied.term };
+        this.applied = { index, term };
         await this.db.put(APPLIED_KEY, encodeApplied(this.applied));
       }
       const applied = { ...this.applied };

@@ -73,7 +73,7 @@ describe("state: the state machine", () => {
   it("snapshots to the store and restores into a fresh database", async () => {
     const sm = await open();
     await sm.apply([1, 2, 3].map(step));
-    const reference = await sm.snapshot(4); // index 4: a no-op the runtime counted
+    const reference = await sm.snapshot(4, 1); // index 4: a no-op of term 1 the runtime counted
     assert.equal(reference, "snapshots/4-1.sst");
     assert.equal(sm.appliedIndex(), 4);
     await until("the upload", () => sm.uploader.lastUploaded === reference);
@@ -100,7 +100,7 @@ describe("state: the state machine", () => {
     });
     const sm = await TarnStateMachine.open({ dir: path.join(root, "node"), store: flaky, initialMembership: membership });
     await sm.apply([1, 2].map(step));
-    const reference = await sm.snapshot(2);
+    const reference = await sm.snapshot(2, 1);
     assert.equal(sm.uploader.pending(), 1, "the upload is still to do");
     assert.equal(decodeResult((await sm.apply([step(3)]))[0]).status, ResultStatus.Applied, "applies go on meanwhile");
     // The member serves the file itself until the store has it.
@@ -120,7 +120,7 @@ describe("state: the state machine", () => {
     });
     let sm = await TarnStateMachine.open({ dir: path.join(root, "node"), store: down, initialMembership: membership });
     await sm.apply([1, 2].map(step));
-    const reference = await sm.snapshot(2);
+    const reference = await sm.snapshot(2, 1);
     await sm.close();
     assert.equal(await store.exists(reference), false);
     sm = await open();

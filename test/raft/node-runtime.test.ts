@@ -1,0 +1,133 @@
+// RaftNode runtime behaviour its users rely on, each on real members over gRPC on loopback with durable logs:
+// campaign() starts an election, a failed start leaves no file open, a leader in the middle of a leadership
+// transfer refuses proposals at once with a retryable error naming the target.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Logger, NotLeaderError, RaftNode, RaftNodeOptions } from "../../raft/node";
+import type { Snapshot } from "../../raft/types";
+import { encodePut, freePorts, KvStateMachine } from "./process-kv";
+
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Paths of the files this process has open under `dir`. */
+function openFilesUnder(dir: string): string[] {
+  const open: string[] = [];
+  for (const fd of fs.readdirSync("/proc/self/fd")) {
+    try {
+      const target = fs.readlinkSync(path.join("/proc/self/fd", fd));
+      if (target.startsWith(dir)) open.push(target);
+    } catch {
+      // closed while we looked
+    }
+  }
+  return open;
+}
+
+describe("raft node runtime", () => {
+  let root: string;
+  const nodes: RaftNode[] = [];
+
+  beforeEach(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-raftruntime-"));
+  });
+
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()));
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  async function start(id: string, members: Record<string, string>, extra: Partial<RaftNodeOptions> = {}): Promise<RaftNode> {
+    const node = await RaftNode.start({
+      id,
+      members,
+      dataDir: path.join(root, id, "log"),
+      cluster: "runtime-test",
+      secret: "runtime-test-secret",
+      stateMachine: new KvStateMachine(path.join(root, id, "snapshots")),
+      listen: members[id],
+      tickMs: 20,
+      logger: quiet,
+      ...extra,
+    });
+    nodes.push(node);
+    return node;
+  }
+
+  it("campaign() makes the member a candidate and, with its peers' votes, the leader", async () => {
+    const ports = await freePorts(3);
+    const members = { n1: `127.0.0.1:${ports[0]}`, n2: `127.0.0.1:${ports[1]}`, n3: `127.0.0.1:${ports[2]}` };
+    // Election timeouts far beyond the test: nobody campaigns unless told to.
+    const started: RaftNode[] = [];
+    for (const id of Object.keys(members)) started.push(await start(id, members, { electionTicks: 100_000 }));
+    const n2 = started[1];
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(started.some((n) => n.isLeader()), false, "no leader before campaign()");
+    n2.campaign();
+    await until("n2 to lead after campaign()", () => n2.isLeader(), 10_000);
+    await n2.propose(encodePut("k", Buffer.from("v")));
+    await until("every member to know the leader", () => started.every((n) => n.leaderId() === "n2"));
+  });
+
+  it("refuses proposals on and forwarded to a leader that is handing over leadership, naming the target", async () => {
+    const ports = await freePorts(3);
+    const members = { n1: `127.0.0.1:${ports[0]}`, n2: `127.0.0.1:${ports[1]}`, n3: `127.0.0.1:${ports[2]}` };
+    // A transfer is abandoned after an election timeout (here 5 s); proposals would time out only after 60 s.
+    const started: RaftNode[] = [];
+    for (const id of Object.keys(members)) started.push(await start(id, members, { electionTicks: 250, timeoutMs: 60_000 }));
+    const [n1, n2, n3] = started;
+    n1.campaign();
+    await until("n1 to lead", () => n1.isLeader() && started.every((n) => n.leaderId() === "n1"));
+    await n1.propose(encodePut("before", Buffer.from("1")));
+    // The target is down: the transfer stays under way (the leader waits for it to catch up).
+    await n3.stop();
+    const transfer = n1.transferLeadership("n3").catch((err: Error) => err);
+    await until("the transfer to start", () => n1.status().leadTransferee === "n3");
+
+    const here = await n1.propose(encodePut("on-leader", Buffer.from("2"))).then(() => "applied", (err: Error) => err);
+    assert.ok(here instanceof NotLeaderError, String(here));
+    assert.equal(here.leader, "n3");
+    assert.equal(here.leaderAddress, members.n3);
+    const forwarded = await n2.propose(encodePut("via-follower", Buffer.from("3"))).then(() => "applied", (err: Error) => err);
+    assert.ok(forwarded instanceof NotLeaderError, String(forwarded));
+    assert.equal(forwarded.leader, "n3");
+    assert.equal(n1.status().leadTransferee, "n3", "both were refused while the transfer was still under way");
+
+    // Once the transfer is abandoned, n1 takes proposals again.
+    await until("the transfer to be abandoned", () => n1.status().leadTransferee === "");
+    await n1.propose(encodePut("after", Buffer.from("4")));
+    void transfer;
+  });
+
+  it("closes the durable log when start fails while restoring the snapshot", async () => {
+    const [port] = await freePorts(1);
+    const members = { n1: `127.0.0.1:${port}` };
+    const first = await start("n1", members, { snapshotEntries: 5 });
+    await until("a leader", () => first.isLeader());
+    for (let i = 0; i < 12; i++) await first.propose(encodePut(`k${i}`, Buffer.from("v")));
+    await until("a snapshot", () => fs.existsSync(path.join(root, "n1", "snapshots")) && fs.readdirSync(path.join(root, "n1", "snapshots")).length > 0);
+    await first.stop();
+    nodes.splice(0);
+
+    class BrokenRestore extends KvStateMachine {
+      override restore(snapshot: Snapshot): Promise<void> {
+        return Promise.reject(new Error(`snapshot ${snapshot.reference} is corrupt`));
+      }
+    }
+    const logDir = path.join(root, "n1", "log");
+    await assert.rejects(start("n1", members, { stateMachine: new BrokenRestore(path.join(root, "n1", "snapshots")) }), /is corrupt/);
+    assert.deepEqual(openFilesUnder(logDir), [], "no file of the log is left open");
+    // The port is free again too: a normal start on the same data dir and address works.
+    const again = await start("n1", members);
+    await until("the restarted member leads", () => again.isLeader());
+  });
+});
