@@ -1,10 +1,13 @@
 // `tarn gateway`: a stateless S3 gateway in front of the metadata cluster (--metadata HOST:PORT,...).
 //
-// Credentials: the gateway must learn each caller's secret to check SigV4 signatures. The metadata service
-// has no RPC for gateways yet (AuthService.GetCredentialForGateway is planned), so this process accepts the
-// access key in TARN_ACCESS_KEY_ID / TARN_SECRET_ACCESS_KEY (or ~/.tarn/config.yaml) only, and calls the
-// service with it; the service applies that user's policy.
-import { loadConfig, requireCredentials } from "../cli/config";
+// The gateway signs its calls as a gateway with a key derived from the cluster secret (or a gateway token,
+// which lets it act as a gateway but never as a member). It looks up each S3 caller's secret with
+// AuthService.GetCredentialForGateway to check SigV4 signatures, and calls the service on the caller's
+// behalf, so that user's policy applies.
+import * as os from "node:os";
+import { gatewayKeyFrom } from "../auth";
+import { TarnClient } from "../client";
+import { remoteCredentialResolver } from "../gateway";
 import { createLogger, createServiceMetrics, type LogLevel } from "../metadata";
 import { parseEndpointList, parseHostPort } from "./address";
 import { requireClusterSecret } from "./cluster-secret";
@@ -25,8 +28,9 @@ export async function runGateway(opts: GatewayProcessOptions): Promise<void> {
   const env = opts.env ?? process.env;
   const listen = parseHostPort(opts.listen, "--listen");
   const endpoints = parseEndpointList(opts.metadata, "--metadata");
-  requireClusterSecret(opts.clusterSecretFile, env); // refuse to start outside a configured cluster
-  const credentials = requireCredentials(loadConfig({ env }));
+  const secret = requireClusterSecret(opts.clusterSecretFile, env);
+  const key = gatewayKeyFrom(secret.secret, secret.source);
+  const client = new TarnClient({ endpoints, gateway: { key, id: os.hostname() } });
   const logger = createLogger({ level: opts.logLevel ?? "info" }, { process: "tarn gateway" });
   const metrics = createServiceMetrics({ defaultMetrics: true });
   const port = await startHttpPort({
@@ -34,11 +38,7 @@ export async function runGateway(opts: GatewayProcessOptions): Promise<void> {
     port: listen.port,
     registry: metrics.registry,
     health: () => "ok",
-    gateway: {
-      endpoints,
-      domains: opts.domains,
-      lookup: (id) => (id === credentials.accessKeyId ? { secretAccessKey: credentials.secretAccessKey, userId: "" } : undefined),
-    },
+    gateway: { client, credentials: remoteCredentialResolver(client, key), domains: opts.domains },
     logger,
   }).catch((err: unknown) => {
     throw listenError("--listen", opts.listen, err);

@@ -3,8 +3,8 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
-import { createGatewayServer, credentialResolver, type CredentialLookup } from "../gateway";
-import { TarnClient } from "../client";
+import { createGatewayServer, type CredentialResolver } from "../gateway";
+import type { TarnClient } from "../client";
 import { metricsHandler, type Logger } from "../metadata";
 
 export interface HttpPortOptions {
@@ -13,8 +13,11 @@ export interface HttpPortOptions {
   registry: Registry;
   /** "ok" or the reason the process is not healthy (e.g. no leader). */
   health: () => string;
-  /** Mount the S3 gateway, calling the metadata service at these members as each caller. */
-  gateway?: { endpoints: string[]; lookup: CredentialLookup; domains?: string[] };
+  /**
+   * Mount the S3 gateway. `client` signs as a gateway (TarnClient `gateway` option) and acts for each S3
+   * caller on its behalf; `credentials` finds callers' secrets to check their signatures.
+   */
+  gateway?: { client: TarnClient; credentials: CredentialResolver; domains?: string[] };
   /** More paths answered before the gateway (e.g. presigned local URLs); true when it answered. */
   routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   logger: Logger;
@@ -41,14 +44,11 @@ export async function startHttpPort(opts: HttpPortOptions): Promise<HttpPort> {
     return opts.routes?.(req, res) ?? false;
   };
   let server: http.Server;
-  let gatewayClient: TarnClient | undefined;
+  const gatewayClient = opts.gateway?.client;
   if (opts.gateway) {
-    // Each caller gets a client with its own keys (the gateway's per-user cache); this one is never used.
-    gatewayClient = new TarnClient({ endpoints: opts.gateway.endpoints, accessKeyId: "unused", secretAccessKey: "unused" });
     server = createGatewayServer({
-      client: gatewayClient,
-      endpoints: opts.gateway.endpoints,
-      credentials: credentialResolver(opts.gateway.lookup),
+      client: opts.gateway.client,
+      credentials: opts.gateway.credentials,
       domains: opts.gateway.domains,
       before,
       onError: (err, where) => opts.logger.error("gateway request failed", { ...where, error: err.message }),

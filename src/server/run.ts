@@ -3,7 +3,10 @@
 // on the gRPC port and the S3 gateway, /metrics and /healthz on the HTTP port.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gatewayKeyFrom } from "../auth";
 import { openObjectStore } from "../block";
+import { TarnClient } from "../client";
+import { credentialResolver } from "../gateway";
 import { defaultConfigPath, parseEndpoints, writeConfig } from "../cli/config";
 import { createLogger, type LogLevel } from "../metadata";
 import { formatHostPort, parseHostPort } from "./address";
@@ -59,7 +62,11 @@ export async function runServer(opts: RunOptions): Promise<void> {
     port: http.port,
     registry: member.metrics.registry,
     health: () => (member.node.status().leader ? "ok" : "no leader"),
-    gateway: { endpoints: [boundGrpc], lookup: (id) => member.auth.secretOf(id) },
+    // The embedded gateway reads secrets from this member's own credential store and signs as a gateway.
+    gateway: {
+      client: new TarnClient({ endpoints: [boundGrpc], gateway: { key: gatewayKeyFrom(secret), id: "tarn-run" } }),
+      credentials: credentialResolver((id) => member.auth.secretOf(id)),
+    },
     routes: (req, res) => presign.handle(req, res),
     logger,
   }).catch(async (err: unknown) => {

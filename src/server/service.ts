@@ -11,7 +11,6 @@ import { hasCode, invalidArgument, TarnError } from "../errors";
 import { Graveler } from "../graveler";
 import { createServiceMetrics, KvCredentialStore, Logger, MetadataServer, ServiceMetrics, Storage } from "../metadata";
 import { StateNode } from "../state";
-import { syncPeerAddresses } from "./address-sync";
 import { LateKv } from "./late-kv";
 import { RaftClusterView } from "./raft-cluster-view";
 
@@ -59,7 +58,7 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
   const graveler = new Graveler({ kv, committed: { cacheDir: path.join(opts.dataDir, "cache"), openStore: (ns) => storage.store(ns) } });
   const auth = new AuthManager({ store: new KvCredentialStore(kv), credentialKey: deriveClusterKeys(opts.clusterSecret).credentialKey });
   const metrics = createServiceMetrics({ defaultMetrics: true });
-  const server = new MetadataServer({ graveler, kv, auth, cluster, storage, logger: opts.logger, metrics });
+  const server = new MetadataServer({ graveler, kv, auth, cluster, storage, logger: opts.logger, metrics, clusterKeys: deriveClusterKeys(opts.clusterSecret) });
   if (opts.defaultNamespacePrefix) defaultNamespaces(server, opts.defaultNamespacePrefix);
 
   const node = await StateNode.start({
@@ -78,7 +77,6 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
   });
   kv.attach(node.kv);
   cluster.attach(node);
-  const stopSync = syncPeerAddresses(node, opts.id);
   try {
     await server.listen(opts.listen);
   } catch (err) {
@@ -99,7 +97,6 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     adminBootstrap,
     async stop() {
       stopping = true;
-      stopSync();
       // Drain first (new calls are told to retry elsewhere; admitted ones finish), then hand leadership over
       // with nothing of ours in flight: proposals made during a transfer would wait out their timeout.
       cluster.drain();
