@@ -180,6 +180,8 @@ export class RaftNode {
         },
       },
     );
+    // The membership on disk (a snapshot's, or one restored at start) may name members the options do not.
+    this.syncPeers(this.confState);
   }
 
   /** Opens the durable log in `dataDir`, restores the state machine from its snapshot if needed, and starts. */
@@ -503,6 +505,7 @@ export class RaftNode {
     const leader = this.leader;
     await this.sm.restore(snapshot, () => this.transport.fetchSnapshot(leader, snapshot.metadata.index, snapshot.reference));
     this.confState = snapshot.metadata.confState;
+    this.syncPeers(this.confState);
     this.applied = snapshot.metadata.index;
     this.logger.info(`installed snapshot at index ${snapshot.metadata.index}`, { id: this.opts.id });
   }
@@ -571,6 +574,26 @@ export class RaftNode {
     // a new one, so a learner that needs a snapshot gets one that includes it.
     if (cc.changes.some((c) => c.type !== ConfChangeType.RemoveNode)) this.snapshotWanted = true;
     if (e.index > this.storage.snapshot().metadata.index) this.settleConf(this.confState);
+  }
+
+  /**
+   * Puts every member of `cs` with a known address into the transport, so that a member that learned the
+   * membership from a snapshot takes (and answers) messages from all of them. Addresses come from the
+   * state machine's membership record (it travels with the snapshot and follows the conf changes), else from
+   * the conf changes applied here or the options. Members that left are dropped by applyConfChange.
+   */
+  private syncPeers(cs: ConfState): void {
+    const recorded = this.sm.memberAddresses?.() ?? {};
+    for (const id of new Set([...cs.voters, ...cs.learners, ...cs.votersOutgoing, ...cs.learnersNext])) {
+      if (id === this.opts.id) continue;
+      const address = recorded[id] || this.addresses.get(id);
+      if (!address) {
+        this.logger.warn(`member '${id}' has no known address: its messages are refused until one is learned`, { id: this.opts.id });
+        continue;
+      }
+      this.addresses.set(id, address);
+      this.transport.setPeer(id, address);
+    }
   }
 
   private settleConf(cs: ConfState | undefined, err?: Error): void {

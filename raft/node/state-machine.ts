@@ -1,5 +1,5 @@
 // What the runtime drives: the replicated state machine. raft/ knows nothing of what the commands mean.
-import type { ConfChange, ConfState, Entry, Snapshot } from "../types";
+import type { ConfChange, ConfState, Entry, NodeId, Snapshot } from "../types";
 
 export interface StateMachine {
   /**
@@ -24,6 +24,13 @@ export interface StateMachine {
   restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void>;
   /** The bytes of a snapshot this member made, served to followers by the fallback stream. */
   readSnapshot?(reference: string): Promise<Uint8Array>;
+  /**
+   * The members' peer addresses as this machine knows them: from the snapshot it restored and the
+   * membership changes it was told of. The runtime puts them into its transport after a snapshot brings in
+   * members it has no address for (a joiner, or a member restarted after compaction), so the state machine
+   * should keep them in its snapshots.
+   */
+  memberAddresses?(): Record<NodeId, string>;
   /** Told about every applied membership change, after the fact. */
   onConfChange?(change: ConfChange, confState: ConfState): void;
 }

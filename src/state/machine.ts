@@ -213,6 +213,11 @@ export class TarnStateMachine implements StateMachine {
     return this.uploader.readLocal(reference) ?? this.opts.store.getBuffer(reference);
   }
 
+  /** The members' addresses: recorded with every membership change and carried in every snapshot. */
+  memberAddresses(): Record<string, string> {
+    return this.membershipRecord.addresses;
+  }
+
   onConfChange(change: ConfChange, confState: ConfState): void {
     const addresses = { ...this.membershipRecord.addresses };
     for (const c of change.changes) {
