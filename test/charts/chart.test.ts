@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { helm, runHelm } from "../support/helm";
 
 /** The checkout's root: the nearest folder with a package.json (this file runs from test/ or dist/test/). */
@@ -103,6 +103,23 @@ describe("Helm chart charts/tarn", function () {
     const everything = valuesFile("lint-all", { gateway: { enabled: true, domains: ["s3.example.com"] }, serviceMonitor: { enabled: true }, snapshotStore: "s3://b/p" });
     const full = runHelm(["lint", "--strict", CHART, "-f", everything], ROOT);
     assert.equal(full.status, 0, `helm lint with gateway and ServiceMonitor failed:\n${full.stdout}${full.stderr}`);
+  });
+
+  it("runs the release in package.json: Chart.yaml appVersion and the default image tag", () => {
+    const version = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    const chart = parse(fs.readFileSync(path.join(CHART, "Chart.yaml"), "utf8"));
+    assert.equal(chart.apiVersion, "v2");
+    assert.equal(chart.appVersion, version);
+    assert.equal(memberContainer(render()).image, `tarn:${version}`);
+  });
+
+  it("can require members on different nodes, and names a wrong anti-affinity setting", () => {
+    const sts = only(render({ podAntiAffinity: "required" }), "StatefulSet");
+    const [term] = sts.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    assert.deepEqual(term.labelSelector.matchLabels, sts.spec.selector.matchLabels);
+    const result = runHelm(["template", RELEASE, CHART, "-f", valuesFile("bad-affinity", { podAntiAffinity: "sometimes" })], ROOT);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /podAntiAffinity must be "preferred", "required" or "", got "sometimes"/);
   });
 
   describe("default values", () => {
