@@ -281,7 +281,6 @@ describe("Helm chart charts/tarn", function () {
     assert.equal(flag(container.args, "--listen"), "0.0.0.0:8000");
     const memberSecret = envVar(memberContainer(manifests), "TARN_CLUSTER_SECRET").valueFrom.secretKeyRef;
     assert.deepEqual(envVar(container, "TARN_CLUSTER_SECRET").valueFrom.secretKeyRef, memberSecret);
-    assert.deepEqual(envVar(container, "TARN_ACCESS_KEY_ID").valueFrom.secretKeyRef, envVar(memberContainer(manifests), "TARN_ADMIN_ACCESS_KEY_ID").valueFrom.secretKeyRef);
     assert.equal(container.readinessProbe.httpGet.path, "/healthz");
     const service = only(manifests, "Service", `${FULLNAME}-gateway`);
     assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
