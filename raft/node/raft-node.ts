@@ -84,7 +84,14 @@ export interface NodeStatus extends Status {
   /** Index up to which this node's log is on disk. */
   persistedIndex: number;
   leaderAddress?: string;
+  /** The state machine is writing a snapshot (off the loop: applying goes on meanwhile). */
+  snapshotInProgress: boolean;
+  /** Snapshots that failed since the start (each retried later; the node keeps running). */
+  snapshotFailures: number;
 }
+
+/** After a failed snapshot, the next attempt waits 1 s, doubling per failure in a row up to this. */
+const MAX_SNAPSHOT_RETRY_MS = 30_000;
 
 export class RaftNode {
   private readonly raw: RawNode;
@@ -125,6 +132,11 @@ export class RaftNode {
   private confState: ConfState;
   private stopped = false;
   private snapshotWanted = false;
+  /** The snapshot the state machine is writing, if any; `taken` is set once it returned its reference. */
+  private snapshotting?: { done: Promise<void>; taken?: Snapshot };
+  private snapshotFailures = 0;
+  private failuresInARow = 0;
+  private snapshotRetryAt = 0;
   private failure?: Error;
   private dirty = false;
   private wake?: () => void;
@@ -309,7 +321,14 @@ export class RaftNode {
 
   status(): NodeStatus {
     const s = this.raw.status();
-    return { ...s, applied: this.applied, persistedIndex: this.storage.lastIndex(), leaderAddress: this.addresses.get(s.leader) };
+    return {
+      ...s,
+      applied: this.applied,
+      persistedIndex: this.storage.lastIndex(),
+      leaderAddress: this.addresses.get(s.leader),
+      snapshotInProgress: this.snapshotting !== undefined && this.snapshotting.taken === undefined,
+      snapshotFailures: this.snapshotFailures,
+    };
   }
 
   isLeader(): boolean {
@@ -337,6 +356,8 @@ export class RaftNode {
     this.signal();
     await this.loopDone;
     this.loopDone = undefined;
+    // The state machine must not be writing a snapshot when its owner closes it after this returns.
+    await this.snapshotting?.done;
     this.rejectAll(new NodeStoppedError());
     await this.transport.stop();
     await this.storage.close();
@@ -367,6 +388,7 @@ export class RaftNode {
           await this.maybeSnapshot();
           continue;
         }
+        await this.maybeSnapshot(); // a finished snapshot to record, or a retry that is due
         if (!this.dirty) await new Promise<void>((resolve) => (this.wake = resolve));
       }
     } catch (err) {
@@ -615,16 +637,54 @@ export class RaftNode {
     }
   }
 
+  /**
+   * Starts a snapshot when one is due, and compacts the log behind one that finished. The state machine
+   * writes it off the loop (it reads its state as of `index` while later entries are applied), so heartbeats
+   * and appends go on; a failure is logged, counted and retried later — the log just stays longer meanwhile.
+   */
   private async maybeSnapshot(): Promise<void> {
+    const taken = this.snapshotting?.taken;
+    if (taken) {
+      this.snapshotting = undefined;
+      await this.storage.compact(taken); // on the loop: never while a Ready is being saved
+      this.logger.info(`snapshot at index ${taken.metadata.index} (${taken.reference}); log compacted`, { id: this.opts.id });
+    }
+    if (this.snapshotting || this.stopped || Date.now() < this.snapshotRetryAt) return;
     const snapIndex = this.storage.snapshot().metadata.index;
     const due = this.applied - snapIndex >= this.snapshotEntries || (this.snapshotWanted && this.applied > snapIndex);
     if (!due || this.applied > this.storage.lastIndex()) return;
+    const wanted = this.snapshotWanted;
     this.snapshotWanted = false;
     const index = this.applied;
     const term = this.storage.term(index);
-    const reference = await this.sm.snapshot(index, term);
-    await this.storage.compact({ metadata: { index, term, confState: this.confState }, reference });
-    this.logger.info(`snapshot at index ${index} (${reference}); log compacted`, { id: this.opts.id });
+    const confState = this.confState;
+    let started: Promise<string>;
+    try {
+      // Called here, before anything more is applied: a machine that captures its state synchronously (or
+      // pins a database snapshot first) captures it at `index`.
+      started = Promise.resolve(this.sm.snapshot(index, term));
+    } catch (err) {
+      started = Promise.reject(err as Error);
+    }
+    const job: { done: Promise<void>; taken?: Snapshot } = { done: Promise.resolve() };
+    job.done = started
+      .then(
+        (reference) => {
+          job.taken = { metadata: { index, term, confState }, reference };
+          this.failuresInARow = 0;
+        },
+        (err: Error) => {
+          this.snapshotting = undefined;
+          this.snapshotFailures++;
+          this.failuresInARow++;
+          this.snapshotWanted ||= wanted;
+          const waitMs = Math.min(MAX_SNAPSHOT_RETRY_MS, 1000 * 2 ** (this.failuresInARow - 1));
+          this.snapshotRetryAt = Date.now() + waitMs;
+          this.logger.warn(`snapshot at index ${index} failed (${this.snapshotFailures} so far); retrying in ${waitMs} ms: ${err.message}`, { id: this.opts.id });
+        },
+      )
+      .finally(() => this.signal());
+    this.snapshotting = job;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------

@@ -14,7 +14,10 @@ export interface StateMachine {
   appliedIndex?(): number;
   /**
    * Saves a snapshot of the state as of `index` (the last applied entry, whose term is `term`); returns
-   * where it is.
+   * where it is. Runs off the runtime's loop: apply() is called with later entries before it settles, so
+   * capture the state at `index` before the first await (or pin a database snapshot), or label the snapshot
+   * with the later index it holds (restore() then skips entries up to that label). A rejection is logged,
+   * counted and retried later; the node keeps running.
    */
   snapshot(index: number, term: number): Promise<string>;
   /**

@@ -66,6 +66,7 @@ export interface RestoreRecord {
 
 export class TarnStateMachine implements StateMachine {
   private applied: Applied = { index: 0, term: 0 };
+  private appliedLock: Promise<void> = Promise.resolve();
   private membershipRecord: Membership;
   private readonly gate = new SwapGate();
   private metaWrite: Promise<void> = Promise.resolve();
@@ -108,6 +109,19 @@ export class TarnStateMachine implements StateMachine {
 
   // ---- StateMachine -------------------------------------------------------------------------------------
 
+  /**
+   * Runs `fn` alone among the writers of the applied index (apply batches, a snapshot pinning its view), so
+   * that a snapshot never sees a batch on disk whose index is not yet in `this.applied`.
+   */
+  private appliedWrite<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.appliedLock.then(fn);
+    this.appliedLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   appliedIndex(): number {
     return this.applied.index;
   }
@@ -132,8 +146,10 @@ export class TarnStateMachine implements StateMachine {
       if (fresh.length > 0) {
         const last = { index: fresh[fresh.length - 1].index, term: fresh[fresh.length - 1].term };
         ops.push({ type: "put", key: APPLIED_KEY, value: encodeApplied(last) });
-        await this.db.batch(ops);
-        this.applied = last;
+        await this.appliedWrite(async () => {
+          await this.db.batch(ops);
+          this.applied = last;
+        });
         this.opts.onApplied?.(fresh[0].index, last);
       }
       return results;
@@ -144,17 +160,24 @@ export class TarnStateMachine implements StateMachine {
     await this.metaWrite;
     return this.gate.read(async () => {
       // The runtime counts no-ops and membership entries that never reach apply(); the state at `index` is
-      // the state after the last command, and `term` is the term of the entry at `index`. While a restarted
-      // node re-reads its log, the database may be ahead of `index`: the snapshot is then labelled with the
-      // database's index and term (restore accepts that).
-      if (index > this.applied.index) {
-        this.applied = { index, term };
-        await this.db.put(APPLIED_KEY, encodeApplied(this.applied));
-      }
-      const applied = { ...this.applied };
-      const file = path.join(this.tmp, `snapshot-${applied.index}.sst`);
+      // the state after the last command, and `term` is the term of the entry at `index`. The runtime keeps
+      // applying while the file is written: the database may then be ahead of `index` (as it may be while a
+      // restarted node re-reads its log), and the snapshot is labelled with the database's index and term
+      // (restore accepts that). Label and contents agree: both are taken while no apply batch is in flight.
+      const { applied, file, written } = await this.appliedWrite(async () => {
+        if (index > this.applied.index) {
+          this.applied = { index, term };
+          await this.db.put(APPLIED_KEY, encodeApplied(this.applied));
+        }
+        const applied = { ...this.applied };
+        const file = path.join(this.tmp, `snapshot-${applied.index}.sst`);
+        // writeSnapshotFile opens its iterator (a LevelDB snapshot) before its first await: the view is pinned
+        // here, and the rest of the file is written outside the lock while applying goes on.
+        const written = writeSnapshotFile(this.db, file, applied, this.membershipRecord);
+        return { applied, file, written: [written] };
+      });
       try {
-        await writeSnapshotFile(this.db, file, applied, this.membershipRecord);
+        await written[0];
       } catch (err) {
         fs.rmSync(file, { force: true });
         throw err;

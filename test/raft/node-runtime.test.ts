@@ -108,6 +108,58 @@ describe("raft node runtime", () => {
     void transfer;
   });
 
+  it("takes snapshots off the loop: proposals are applied while the state machine is still writing one", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    class SlowSnapshots extends KvStateMachine {
+      override async snapshot(index: number): Promise<string> {
+        calls++;
+        await held;
+        return super.snapshot(index);
+      }
+    }
+    const [port] = await freePorts(1);
+    const members = { n1: `127.0.0.1:${port}` };
+    const node = await start("n1", members, { snapshotEntries: 5, timeoutMs: 5_000, stateMachine: new SlowSnapshots(path.join(root, "n1", "snapshots")) });
+    await until("a leader", () => node.isLeader());
+    for (let i = 0; i < 6; i++) await node.propose(encodePut(`a${i}`, Buffer.from("v")));
+    await until("a snapshot to start", () => calls === 1);
+    // The snapshot is held: the loop still commits and applies.
+    for (let i = 0; i < 20; i++) await node.propose(encodePut(`b${i}`, Buffer.from("v")));
+    assert.equal(calls, 1, "one snapshot at a time");
+    assert.equal(node.status().snapshotInProgress, true);
+    release();
+    await until("the held snapshot to finish and the next to run", () => calls >= 2 && !node.status().snapshotInProgress);
+    await until("the log compacted", () => fs.readdirSync(path.join(root, "n1", "snapshots")).length >= 2);
+  });
+
+  it("treats a failed snapshot as 'try again later': logged, counted, and the node keeps going", async () => {
+    let failing = true;
+    class FailingSnapshots extends KvStateMachine {
+      override async snapshot(index: number): Promise<string> {
+        if (failing) throw new Error("the snapshot disk is full");
+        return super.snapshot(index);
+      }
+    }
+    const warnings: string[] = [];
+    const [port] = await freePorts(1);
+    const members = { n1: `127.0.0.1:${port}` };
+    const node = await start("n1", members, {
+      snapshotEntries: 5,
+      stateMachine: new FailingSnapshots(path.join(root, "n1", "snapshots")),
+      logger: { ...quiet, warn: (m) => warnings.push(m) },
+    });
+    await until("a leader", () => node.isLeader());
+    for (let i = 0; i < 12; i++) await node.propose(encodePut(`k${i}`, Buffer.from("v")));
+    await until("a failed snapshot", () => node.status().snapshotFailures > 0);
+    assert.equal(node.failedWith(), undefined, "the node did not stop");
+    assert.ok(warnings.some((w) => /snapshot .*failed.*the snapshot disk is full/.test(w)), warnings.join("\n"));
+    await node.propose(encodePut("still-writable", Buffer.from("yes")));
+    failing = false;
+    await until("a snapshot once the state machine takes them again", () => fs.existsSync(path.join(root, "n1", "snapshots")) && fs.readdirSync(path.join(root, "n1", "snapshots")).length > 0, 30_000);
+  });
+
   it("closes the durable log when start fails while restoring the snapshot", async () => {
     const [port] = await freePorts(1);
     const members = { n1: `127.0.0.1:${port}` };
