@@ -106,12 +106,24 @@ export class Applier {
           continue;
         }
       }
-      const current = this.it.key(); // a fresh Buffer per call: read it once
-      const c = Buffer.compare(current, key);
-      if (c === 0) return this.it.value();
-      if (c > 0) return undefined;
-      this.writer.add(current, this.it.value());
-      this.advance();
+      // The hot loop before a change: copy entries below `key` straight through (see copyRest).
+      const it = this.it;
+      const writer = this.writer;
+      try {
+        for (;;) {
+          const current = it.key(); // a fresh Buffer per call: read it once
+          const c = Buffer.compare(current, key);
+          if (c === 0) return it.value();
+          if (c > 0) return undefined;
+          writer.add(current, it.value());
+          if (!it.next()) break;
+        }
+      } catch (err) {
+        throw this.store.corrupt(this.base[this.index].id, err);
+      }
+      it.close();
+      this.it = undefined;
+      this.index++;
     }
   }
 
