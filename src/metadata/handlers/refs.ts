@@ -1,13 +1,12 @@
 // RefService: diffs (streamed in batches) and merge.
 import { invalidArgument, TarnError } from "../../errors";
-import { type CommitId, type DiffEntry, pathPrefix, repositoryId } from "../../graveler";
+import { type CommitId, type DiffEntry, repositoryId } from "../../graveler";
 import { CONFLICTS_TRAILER, encodeMessage, messageType } from "../proto";
 import { TrailedError } from "../status";
-import { commonPrefixStats, differenceMessage, pagination } from "../convert";
+import { BATCH, windowedBatches } from "./diff-window";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
-import type { Difference, DiffRequest, DiffUncommittedRequest, MergeRequest, MergeStrategy } from "../messages";
+import type { DiffRequest, DiffUncommittedRequest, MergeRequest, MergeStrategy } from "../messages";
 
-const BATCH = 1000;
 const MAX_CONFLICTS_LISTED = 1000;
 
 /** Two changes to one path agree when both remove it or both leave the same content (as entry identity). */
@@ -23,43 +22,7 @@ const STRATEGY: Record<MergeStrategy, "none" | "source-wins" | "dest-wins"> = {
   MERGE_STRATEGY_DEST_WINS: "dest-wins",
 };
 
-interface Window {
-  prefix: string;
-  delimiter: string;
-  after: string;
-  amount: number;
-}
-
-/** Pure: applies prefix, after, delimiter grouping and amount to sorted changes. */
-export function windowDiff(changes: DiffEntry[], w: Window): { results: Difference[]; hasMore: boolean } {
-  const prefix = pathPrefix(w.prefix);
-  const delimiter = pathPrefix(w.delimiter, "delimiter");
-  const limit = w.amount === 0 ? Infinity : w.amount;
-  const results: Difference[] = [];
-  for (const d of changes) {
-    if (!d.path.startsWith(prefix) || (w.after !== "" && d.path <= w.after)) continue;
-    const at = delimiter === "" ? -1 : d.path.indexOf(delimiter, prefix.length);
-    if (at >= 0) {
-      const common = d.path.slice(0, at + delimiter.length);
-      if (results.at(-1)?.path === common || (w.after !== "" && common <= w.after && w.after.startsWith(common))) continue;
-      if (results.length >= limit) return { results, hasMore: true };
-      results.push({ type: d.type === "added" ? "CHANGE_TYPE_ADDED" : d.type === "removed" ? "CHANGE_TYPE_REMOVED" : "CHANGE_TYPE_CHANGED", path: common, pathType: "PATH_TYPE_COMMON_PREFIX", entry: commonPrefixStats(common) });
-      continue;
-    }
-    if (results.length >= limit) return { results, hasMore: true };
-    results.push(differenceMessage(d));
-  }
-  return { results, hasMore: false };
-}
-
-function* batches(found: { results: Difference[]; hasMore: boolean }, amount: number) {
-  const { results, hasMore } = found;
-  for (let i = 0; i < results.length || i === 0; i += BATCH) {
-    const chunk = results.slice(i, i + BATCH);
-    const last = i + BATCH >= results.length;
-    yield { results: chunk, pagination: last ? pagination(results.length, hasMore, results.at(-1)?.path ?? "", amount) : null };
-  }
-}
+export { windowDiff } from "./diff-window";
 
 export function refService({ graveler }: ServiceDeps): ServiceHandlers {
   /** Paths both sides changed differently since their merge base (what a NONE merge refuses). */
@@ -83,13 +46,10 @@ export function refService({ graveler }: ServiceDeps): ServiceHandlers {
         const base = await graveler.refs.mergeBase(repositoryId(repo.id), l.id, rr.id);
         if (base) left = base.id;
       }
-      const changes = await graveler.diff(r.repository, left, r.rightRef);
-      yield* batches(windowDiff(changes, r), r.amount);
+      yield* windowedBatches(graveler.diffPages(r.repository, left, r.rightRef, { after: r.after || undefined, amount: BATCH }), r);
     }),
     DiffUncommitted: stream(async function* (r: DiffUncommittedRequest) {
-      const changes = await graveler.diffUncommitted(r.repository, r.branch);
-      changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      yield* batches(windowDiff(changes, r), r.amount);
+      yield* windowedBatches(graveler.diffUncommittedPages(r.repository, r.branch, { after: r.after || undefined, amount: BATCH }), r);
     }),
     Merge: unary(async (r: MergeRequest, ctx) => {
       if (r.sourceRef === "" || r.destinationBranch === "") throw invalidArgument("source_ref and destination_branch are both required");
@@ -112,9 +72,10 @@ export function refService({ graveler }: ServiceDeps): ServiceHandlers {
           const trailer = encodeMessage(messageType("MergeConflicts"), { paths: shown, truncated: paths.length > shown.length });
           throw new TrailedError(err, { [CONFLICTS_TRAILER]: trailer });
         });
-      const changes = await graveler.diff(r.repository, before.commitId, commit.id);
-      const count = (t: DiffEntry["type"]) => changes.filter((c) => c.type === t).length;
-      return { reference: commit.id, summary: { added: count("added"), removed: count("removed"), changed: count("changed"), conflict: 0 } };
+      // Counted page by page: a merge of millions of changes does not hold them.
+      const summary = { added: 0, removed: 0, changed: 0, conflict: 0 };
+      for await (const page of graveler.diffPages(r.repository, before.commitId, commit.id, { amount: BATCH })) for (const c of page) summary[c.type]++;
+      return { reference: commit.id, summary };
     }),
   };
 }
