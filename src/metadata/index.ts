@@ -9,7 +9,7 @@ export { KvCredentialStore } from "./credential-store";
 export { CachedCredentialStore } from "./cached-credentials";
 export { Storage } from "./storage";
 export type { StorageOptions } from "./storage";
-export { createServiceMetrics, metricsHandler, startMetricsServer } from "./metrics";
+export { createServiceMetrics, healthHandler, metricsHandler, startMetricsServer, type MetricsServerOptions } from "./metrics";
 export type { ServiceMetrics } from "./metrics";
 export { createLogger, formatLogLine, silentLogger } from "./logger";
 export type { Logger, LoggerOptions, LogLevel } from "./logger";

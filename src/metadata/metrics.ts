@@ -1,6 +1,6 @@
 // Prometheus metrics of the metadata service: requests by method and status code, and their latency. Each
 // server gets its own registry (several servers may run in one process, as in tests); the entry point mounts
-// `metricsHandler(registry)` on its HTTP port, or calls `startMetricsServer`.
+// `metricsHandler(registry)` on its HTTP port, or calls `startMetricsServer` (which also answers /healthz).
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
@@ -60,12 +60,46 @@ export function metricsHandler(registry: Registry) {
   };
 }
 
-/** A small HTTP server with only /metrics, for `tarn metadata --metrics-listen`. Resolves with its port. */
-export async function startMetricsServer(registry: Registry, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
-  const handle = metricsHandler(registry);
+/**
+ * An HTTP handler answering GET/HEAD /healthz: 200 "ok" when `health()` says "ok", else 503 with its reason
+ * (a health check that throws is unhealthy, its message the reason); false for any other path.
+ */
+export function healthHandler(health: () => string) {
+  return (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    if (!req.url || new URL(req.url, "http://localhost").pathname !== "/healthz") return false;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("only GET and HEAD on /healthz\n");
+      return true;
+    }
+    let reason: string;
+    try {
+      reason = health();
+    } catch (err) {
+      reason = `health check failed: ${(err as Error).message}`;
+    }
+    const body = `${reason}\n`;
+    res.writeHead(reason === "ok" ? 200 : 503, { "content-type": "text/plain", "cache-control": "no-store" });
+    res.end(req.method === "HEAD" ? undefined : body);
+    return true;
+  };
+}
+
+export interface MetricsServerOptions {
+  /** "ok" or why this member is unhealthy, served on /healthz (always "ok" when not given). */
+  health?: () => string;
+}
+
+/**
+ * A small HTTP server with /metrics and /healthz, for `tarn metadata --metrics-listen` (the Helm chart probes
+ * /healthz on this port). Resolves with its port.
+ */
+export async function startMetricsServer(registry: Registry, host: string, port: number, options: MetricsServerOptions = {}): Promise<{ port: number; close(): Promise<void> }> {
+  const metrics = metricsHandler(registry);
+  const health = healthHandler(options.health ?? (() => "ok"));
   const server = http.createServer((req, res) => {
-    void handle(req, res).then((answered) => {
-      if (!answered) res.writeHead(404, { "content-type": "text/plain" }).end("only /metrics here\n");
+    if (health(req, res)) return;
+    void metrics(req, res).then((answered) => {
+      if (!answered) res.writeHead(404, { "content-type": "text/plain" }).end("only /metrics and /healthz here\n");
     });
   });
   await new Promise<void>((resolve, reject) => {
