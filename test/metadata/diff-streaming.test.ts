@@ -2,6 +2,7 @@
 // whole, each change exactly once and in path order, in batches of at most 1,000.
 import assert from "node:assert/strict";
 import type { Entry } from "../../src/graveler";
+import type { ApiError } from "../../src/client";
 import { collect, startService, TestService } from "./support";
 
 const N = 20_500;
@@ -48,5 +49,25 @@ describe("metadata service: diffs stream page by page", () => {
 
     const merged = await t.client.merge({ repository: "wide", sourceRef: "load", destinationBranch: "main" });
     assert.deepEqual(merged.summary, { added: N, removed: 0, changed: 0, conflict: 0 });
+  });
+
+  it("lists the first 1,000 of 1,200 merge conflicts in order, marked truncated, and none that agree", async () => {
+    const c = t.client;
+    await c.createBranch({ repository: "wide", name: "theirs", source: "main" });
+    const on = (branch: string, ids: number[], version: string) =>
+      t.svc.graveler.setObjects("wide", branch, ids.map((i) => ({ path: path(i), entry: { ...entry(i), etag: `e${i}${version}` } })));
+    const clash = Array.from({ length: 1200 }, (_v, i) => i * 17);
+    const agree = Array.from({ length: 300 }, (_v, i) => i * 17 + 5);
+    await on("theirs", [...clash, ...agree], "theirs");
+    await c.commit({ repository: "wide", branch: "theirs", message: "theirs" });
+    await on("main", clash, "ours");
+    await on("main", agree, "theirs"); // the same change on both sides is no conflict
+    await c.commit({ repository: "wide", branch: "main", message: "ours" });
+    await assert.rejects(c.merge({ repository: "wide", sourceRef: "theirs", destinationBranch: "main" }), (err: unknown) => {
+      const conflicts = (err as ApiError).conflicts;
+      assert.equal(conflicts?.truncated, true);
+      assert.deepEqual(conflicts?.paths, clash.map(path).sort().slice(0, 1000));
+      return true;
+    });
   });
 });

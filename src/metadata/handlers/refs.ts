@@ -1,6 +1,7 @@
 // RefService: diffs (streamed in batches) and merge.
 import { invalidArgument, TarnError } from "../../errors";
-import { type CommitId, type DiffEntry, repositoryId } from "../../graveler";
+import { type CommitId, repositoryId } from "../../graveler";
+import { conflictingPaths } from "./conflicts";
 import { CONFLICTS_TRAILER, encodeMessage, messageType } from "../proto";
 import { TrailedError } from "../status";
 import { BATCH, windowedBatches } from "./diff-window";
@@ -8,13 +9,6 @@ import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import type { DiffRequest, DiffUncommittedRequest, MergeRequest, MergeStrategy } from "../messages";
 
 const MAX_CONFLICTS_LISTED = 1000;
-
-/** Two changes to one path agree when both remove it or both leave the same content (as entry identity). */
-function sameChange(a: DiffEntry, b: DiffEntry): boolean {
-  if (a.type === "removed" || b.type === "removed") return a.type === b.type;
-  const id = (e: DiffEntry["entry"]) => JSON.stringify([e.size, e.etag, e.contentType ?? "", Object.entries(e.metadata ?? {}).sort()]);
-  return id(a.entry) === id(b.entry);
-}
 
 const STRATEGY: Record<MergeStrategy, "none" | "source-wins" | "dest-wins"> = {
   MERGE_STRATEGY_NONE: "none",
@@ -25,14 +19,13 @@ const STRATEGY: Record<MergeStrategy, "none" | "source-wins" | "dest-wins"> = {
 export { windowDiff } from "./diff-window";
 
 export function refService({ graveler }: ServiceDeps): ServiceHandlers {
-  /** Paths both sides changed differently since their merge base (what a NONE merge refuses). */
-  const conflictPaths = async (repo: string, sourceRef: string, destCommit: string): Promise<string[]> => {
+  /** Paths both sides changed differently since their merge base (what a NONE merge refuses), a page of them. */
+  const conflicts = async (repo: string, sourceRef: string, destCommit: string): Promise<{ paths: string[]; truncated: boolean }> => {
     const source = await graveler.getCommit(repo, sourceRef);
     const base = await graveler.refs.mergeBase(repositoryId(repo), source.id, destCommit as CommitId);
-    if (!base) return [];
-    const [theirs, ours] = await Promise.all([graveler.diff(repo, base.id, source.id), graveler.diff(repo, base.id, destCommit)]);
-    const mine = new Map(ours.map((d) => [d.path, d]));
-    return theirs.filter((d) => mine.has(d.path) && !sameChange(d, mine.get(d.path)!)).map((d) => d.path);
+    if (!base) return { paths: [], truncated: false };
+    const pages = (to: string) => graveler.diffPages(repo, base.id, to, { amount: BATCH });
+    return conflictingPaths(pages(source.id), pages(destCommit), MAX_CONFLICTS_LISTED);
   };
 
   return {
@@ -66,10 +59,9 @@ export function refService({ graveler }: ServiceDeps): ServiceHandlers {
         .merge(r.repository, r.sourceRef, r.destinationBranch, { strategy, message: r.message || undefined, committer: ctx.caller.user.id, metadata: { ...r.metadata } })
         .catch(async (err: unknown) => {
           if (!(err instanceof TarnError) || err.code !== "FAILED_PRECONDITION" || strategy !== "none") throw err;
-          const paths = await conflictPaths(r.repository, r.sourceRef, before.commitId);
-          if (paths.length === 0) throw err;
-          const shown = paths.slice(0, MAX_CONFLICTS_LISTED);
-          const trailer = encodeMessage(messageType("MergeConflicts"), { paths: shown, truncated: paths.length > shown.length });
+          const found = await conflicts(r.repository, r.sourceRef, before.commitId);
+          if (found.paths.length === 0) throw err;
+          const trailer = encodeMessage(messageType("MergeConflicts"), found);
           throw new TrailedError(err, { [CONFLICTS_TRAILER]: trailer });
         });
       // Counted page by page: a merge of millions of changes does not hold them.
