@@ -63,7 +63,7 @@ export async function runMetadataMember(opts: MetadataMemberOptions): Promise<vo
   let metrics: { port: number; close(): Promise<void> } | undefined;
   if (opts.metricsListen) {
     const m = parseHostPort(opts.metricsListen, "--metrics-listen");
-    metrics = await startMetricsServer(member.metrics.registry, m.host, m.port).catch(async (err: unknown) => {
+    metrics = await startMetricsServer(member.metrics.registry, m.host, m.port, { health: () => (member.node.status().leader ? "ok" : "no leader") }).catch(async (err: unknown) => {
       await member.stop();
       throw listenError("--metrics-listen", opts.metricsListen!, err);
     });

@@ -121,4 +121,10 @@ describe("security of tarn metadata", function () {
     assert.ok(refused.length > 0, "a refused call is logged");
     assert.equal(refused[0].member, "s1");
   });
+
+  it("answers /healthz on the metrics port once the member knows a leader", async () => {
+    const health = await fetch(`http://127.0.0.1:${metricsPort}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.text()).trim(), "ok");
+  });
 });
