@@ -3,6 +3,7 @@
 // id carried in the upload id the client holds ("r." + base64url JSON), so the gateway keeps nothing.
 // Parts go to presigned UploadPart URLs; StageObject completes the upload and stages it in one call. The
 // store checks part sizes and ETags. Listing parts or uploads needs store access the gateway does not have.
+// Azure stores have no presigned parts: CreateMultipartUpload there hands over to multipart-azure.ts.
 import type { Readable } from "node:stream";
 import { hasCode } from "../errors";
 import type * as M from "../metadata/messages";
@@ -11,6 +12,7 @@ import { s3 } from "./errors";
 import { stage, userMetadata, type ObjectRef } from "./objects";
 import type { PayloadVerifier } from "./payload";
 import { writeError } from "./refs";
+import { createAzure } from "./multipart-azure";
 import { httpPut } from "./store-io";
 import { xmlElement } from "./xml";
 
@@ -39,14 +41,24 @@ export function decodeUploadId(id: string): RemoteUpload {
   throw s3.noSuchUpload(`upload ${JSON.stringify(id.slice(0, 100))} is not an upload id this gateway issued`);
 }
 
+/** A fresh address with a presigned single-object URL (a SAS URL on Azure), for stores without multipart parts. */
+async function prepareSingle(ctx: Context, o: ObjectRef, contentType: string, cause: unknown): Promise<M.PrepareUploadResponse> {
+  try {
+    return await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 0, contentType });
+  } catch (err) {
+    if (hasCode(err, "FAILED_PRECONDITION")) throw s3.notImplemented(`multipart uploads to repository ${o.repository} are not supported by its store yet: upload with one PutObject (up to 5 GiB)`, cause);
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
+}
+
 export async function createRemote(ctx: Context, o: ObjectRef): Promise<void> {
   let prepared: M.PrepareUploadResponse;
   const contentType = header(ctx, "content-type") ?? "";
   try {
     prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 2, contentType });
   } catch (err) {
-    // Stores without presigned multipart parts (Azure today): say so rather than "conflict".
-    if (hasCode(err, "FAILED_PRECONDITION")) throw s3.notImplemented(`multipart uploads to repository ${o.repository} are not supported by its store yet: upload with one PutObject (up to 5 GiB)`, err);
+    // Stores without presigned multipart parts (Azure): blocks staged through a SAS URL (multipart-azure.ts).
+    if (hasCode(err, "FAILED_PRECONDITION")) return createAzure(ctx, o, contentType, userMetadata(ctx), await prepareSingle(ctx, o, contentType, err));
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
   const upload: RemoteUpload = { a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: userMetadata(ctx) };

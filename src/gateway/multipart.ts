@@ -3,7 +3,7 @@
 // upload's description and one file per part with its ETag beside it. Any gateway in front of the same
 // store can continue, list, complete or abort it. Complete joins the parts into a fresh data address (a
 // stream, part after part), stages it, and drops the directory. Other stores use their own multipart
-// uploads through presigned part URLs (multipart-remote.ts).
+// uploads through presigned part URLs (multipart-remote.ts); Azure stores stage blocks (multipart-azure.ts).
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -19,6 +19,7 @@ import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
 import { readFromStore, writeFile } from "./store-io";
 import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, putRemotePart } from "./multipart-remote";
+import { abortAzure, completeAzure, decodeAzureUploadId, isAzureUploadId, putAzurePart } from "./multipart-azure";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 const UPLOADS = path.join(".tarn-local", "gateway-uploads");
@@ -120,8 +121,19 @@ export async function uploadPart(ctx: Context): Promise<void> {
   const length = declaredLength(ctx);
   const body = verifiedBody(ctx, length);
   const id = ctx.query.get("uploadId") ?? "";
-  if (isRemoteUploadId(id)) {
-    const etag = await putRemotePart(ctx, o, decodeUploadId(id), n, body, length);
+  if (isRemoteUploadId(id) || isAzureUploadId(id)) {
+    let etag: string;
+    if (isRemoteUploadId(id)) etag = await putRemotePart(ctx, o, decodeUploadId(id), n, body, length);
+    else {
+      let upload;
+      try {
+        upload = decodeAzureUploadId(id, o);
+      } catch (err) {
+        body.destroy();
+        throw err;
+      }
+      etag = await putAzurePart(o, upload, n, body, length);
+    }
     return sendEmpty(ctx, 200, { etag: quoteEtag(etag) });
   }
   let dir: string;
@@ -140,7 +152,8 @@ export async function uploadPartCopy(ctx: Context): Promise<void> {
   const n = partNumberOf(ctx);
   const src = copySource(ctx);
   const id = ctx.query.get("uploadId") ?? "";
-  const dir = isRemoteUploadId(id) ? undefined : (await loadUpload(ctx, o)).dir;
+  const azure = isAzureUploadId(id) ? decodeAzureUploadId(id, o) : undefined;
+  const dir = isRemoteUploadId(id) || azure ? undefined : (await loadUpload(ctx, o)).dir;
   let got: M.GetObjectResponse;
   try {
     got = await ctx.client.getObject(src);
@@ -157,7 +170,7 @@ export async function uploadPartCopy(ctx: Context): Promise<void> {
   source.on("error", (err) => verifier.destroy(err));
   source.pipe(verifier);
   if (dir === undefined) {
-    const etag = await putRemotePart(ctx, o, decodeUploadId(id), n, verifier, length);
+    const etag = azure ? await putAzurePart(o, azure, n, verifier, length) : await putRemotePart(ctx, o, decodeUploadId(id), n, verifier, length);
     return sendXml(ctx, 200, root("CopyPartResult", [xmlElement("LastModified", isoDate(Math.floor(Date.now() / 1000))), xmlElement("ETag", quoteEtag(etag))]));
   }
   const part = await savePart(dir, n, verifier);
@@ -173,7 +186,8 @@ export async function completeUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const id = ctx.query.get("uploadId") ?? "";
   const remote = isRemoteUploadId(id) ? decodeUploadId(id) : undefined;
-  const local = remote ? undefined : await loadUpload(ctx, o);
+  const azure = isAzureUploadId(id) ? decodeAzureUploadId(id, o) : undefined;
+  const local = remote || azure ? undefined : await loadUpload(ctx, o);
   const doc = parseXml((await smallBody(ctx)).toString("utf8"), "CompleteMultipartUpload");
   if (doc.name !== "CompleteMultipartUpload") throw s3.malformedXml(`CompleteMultipartUpload expects a <CompleteMultipartUpload> root element, not <${doc.name}>`);
   const asked = childrenNamed(doc, "Part").map((p) => {
@@ -184,6 +198,7 @@ export async function completeUpload(ctx: Context): Promise<void> {
   });
   if (asked.length === 0) throw s3.malformedXml("CompleteMultipartUpload lists no parts");
   if (remote) return completeRemote(ctx, o, remote, asked);
+  if (azure) return completeAzure(ctx, o, azure, asked);
   const { dir, info } = local!;
   const stored = new Map((await listPartInfos(dir)).map((p) => [p.partNumber, p]));
   const parts: PartInfo[] = [];
@@ -224,6 +239,7 @@ export async function abortUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const id = ctx.query.get("uploadId") ?? "";
   if (isRemoteUploadId(id)) return abortRemote(ctx, o, decodeUploadId(id));
+  if (isAzureUploadId(id)) return abortAzure(ctx, o, decodeAzureUploadId(id, o));
   const { dir } = await loadUpload(ctx, o);
   await fsp.rm(dir, { recursive: true, force: true });
   sendEmpty(ctx, 204);
@@ -231,7 +247,7 @@ export async function abortUpload(ctx: Context): Promise<void> {
 
 export async function listParts(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
-  if (isRemoteUploadId(ctx.query.get("uploadId") ?? "")) throw s3.notImplemented("listing the parts of an upload on an S3 store is not implemented by the gateway (it reaches the store only through presigned URLs)");
+  if (isRemoteUploadId(ctx.query.get("uploadId") ?? "") || isAzureUploadId(ctx.query.get("uploadId") ?? "")) throw s3.notImplemented("listing the parts of an upload on an S3 or Azure store is not implemented by the gateway (it reaches the store only through presigned URLs)");
   const { dir, info } = await loadUpload(ctx, o);
   const marker = Number(ctx.query.get("part-number-marker") ?? "0") || 0;
   const max = Math.min(Number(ctx.query.get("max-parts") ?? "1000") || 1000, 1000);

@@ -56,7 +56,8 @@ export async function writeFile(file: string, body: Readable): Promise<void> {
 export function httpPut(url: string, body: Readable, size: number, what: string, extraHeaders: Record<string, string> = {}): Promise<string> {
   const u = new URL(url);
   const headers: Record<string, string | number> = { "content-length": size, ...extraHeaders };
-  if (u.searchParams.has("sv") && u.searchParams.has("sig")) headers["x-ms-blob-type"] = "BlockBlob";
+  // Azure wants the blob type on whole-blob PUTs only, not on Put Block / Put Block List (comp=...).
+  if (u.searchParams.has("sv") && u.searchParams.has("sig") && !u.searchParams.has("comp")) headers["x-ms-blob-type"] = "BlockBlob";
   return new Promise<string>((resolve, reject) => {
     const lib = u.protocol === "https:" ? https : http;
     const options: BufferedRequestOptions = { method: "PUT", headers, agent: u.protocol === "https:" ? agents.https : agents.http, highWaterMark: 256 * 1024 };

@@ -8,6 +8,7 @@ import { gatewayKeyFrom } from "../../src/auth";
 import { TarnClient } from "../../src/client";
 import { credentialResolver, createGatewayServer, remoteCredentialResolver } from "../../src/gateway";
 import { CLUSTER_SECRET, startService, type TestService } from "../metadata/support";
+import { azurite } from "../support/azurite";
 import { s3Server } from "../support/s3server";
 
 export interface TestGateway {
@@ -22,11 +23,12 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export type StoreKind = "local" | "s3";
+export type StoreKind = "local" | "s3" | "azure";
 
 /**
  * `store: "s3"` keeps the repositories on versitygw (the bytes then move by presigned URLs, and multipart
- * uploads are the store's own); "local" (the default) on a local:// directory the gateway writes directly.
+ * uploads are the store's own); "azure" on Azurite (SAS URLs, multipart as staged blocks); "local" (the
+ * default) on a local:// directory the gateway writes directly.
  */
 /**
  * `sidecar: true` runs the gateway as `tarn gateway` does: one client signed with the gateway key, acting on
@@ -34,12 +36,15 @@ export type StoreKind = "local" | "s3";
  */
 export async function startGateway(repositories: string[] = ["repo"], options: { readCacheMs?: number; store?: StoreKind; sidecar?: boolean } = {}): Promise<TestGateway> {
   const remote = options.store === "s3" ? await s3Server() : undefined;
-  const storeConfig = remote ? { s3: { endpoint: remote.endpoint, region: remote.region, forcePathStyle: true, accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey } } : undefined;
+  const blob = options.store === "azure" ? await azurite() : undefined;
+  const storeConfig = remote ? { s3: { endpoint: remote.endpoint, region: remote.region, forcePathStyle: true, accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey } }
+    : blob ? { azure: { connectionString: blob.connectionString } } : undefined;
   const service = await startService({ storeConfig });
   const admin = service.svc.admin!;
   const run = randomBytes(4).toString("hex");
   for (const name of repositories) {
-    const storageNamespace = remote ? `s3://${remote.bucket}/gateway-${run}/${name}` : service.namespace(name);
+    const storageNamespace = remote ? `s3://${remote.bucket}/gateway-${run}/${name}`
+      : blob ? `azure://${blob.accountName}/${blob.container}/gateway-${run}/${name}` : service.namespace(name);
     await service.client.createRepository({ name, storageNamespace });
   }
   const gatewayKey = gatewayKeyFrom(CLUSTER_SECRET);

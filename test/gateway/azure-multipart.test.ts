@@ -1,0 +1,112 @@
+// Multipart uploads through the gateway on an Azure Blob store (Azurite): parts staged as blocks through the
+// address's SAS URL, the upload id carrying everything (src/gateway/multipart-azure.ts). The happy path with
+// a copied part, then every refusal the stateless design promises: a wrong ETag, a second completion, a
+// completion after abort, an upload id used for another key.
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import {
+  AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
+  ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+} from "@aws-sdk/client-s3";
+import { sha256, startGateway, type TestGateway } from "./support";
+
+const MB = 1024 * 1024;
+
+async function bytes(body: unknown): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of body as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks);
+}
+
+async function s3Error(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof S3ServiceException) return err.name;
+    throw err;
+  }
+  assert.fail("the call succeeded but an S3 error was expected");
+}
+
+const md5 = (b: Buffer) => createHash("md5").update(b).digest("hex");
+
+describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
+  let g: TestGateway;
+  let s3: S3Client;
+  before(async () => {
+    g = await startGateway(["repo"], { store: "azure" });
+    s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+  });
+  after(async () => {
+    s3?.destroy();
+    await g?.close();
+  });
+
+  const start = async (key: string, contentType?: string) => (await s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: key, ContentType: contentType }))).UploadId!;
+  const part = async (key: string, UploadId: string, PartNumber: number, Body: Buffer) => (await s3.send(new UploadPartCommand({ Bucket: "repo", Key: key, UploadId, PartNumber, Body }))).ETag!;
+  const complete = (key: string, UploadId: string, parts: Array<[number, string]>) => s3.send(new CompleteMultipartUploadCommand({
+    Bucket: "repo", Key: key, UploadId, MultipartUpload: { Parts: parts.map(([PartNumber, ETag]) => ({ PartNumber, ETag })) },
+  }));
+
+  it("joins uploaded and copied parts in the listed order, with the multipart ETag and the content type", async () => {
+    const src = randomBytes(6 * MB);
+    await s3.send(new PutObjectCommand({ Bucket: "repo", Key: "main/mp/source.bin", Body: src }));
+    const key = "main/mp/joined.bin";
+    const id = await start(key, "application/x-joined");
+    const p1 = randomBytes(5 * MB);
+    const p3 = randomBytes(1234);
+    // Out of order, and part 1 uploaded twice: the last upload of a part is the one committed.
+    const e3 = await part(key, id, 3, p3);
+    await part(key, id, 1, randomBytes(5 * MB));
+    const e1 = await part(key, id, 1, p1);
+    assert.equal(e1, `"${md5(p1)}"`);
+    const e2 = (await s3.send(new UploadPartCopyCommand({ Bucket: "repo", Key: key, UploadId: id, PartNumber: 2, CopySource: "repo/main/mp/source.bin", CopySourceRange: `bytes=0-${5 * MB - 1}` }))).CopyPartResult!.ETag!;
+    assert.equal(e2, `"${md5(src.subarray(0, 5 * MB))}"`);
+    assert.equal(await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NotImplemented");
+    assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
+
+    const done = await complete(key, id, [[1, e1], [2, e2], [3, e3]]);
+    const expectedEtag = createHash("md5").update(Buffer.concat([p1, src.subarray(0, 5 * MB), p3].map((b) => createHash("md5").update(b).digest()))).digest("hex");
+    assert.equal(done.ETag, `"${expectedEtag}-3"`);
+    const got = await s3.send(new GetObjectCommand({ Bucket: "repo", Key: key }));
+    assert.equal(got.ContentType, "application/x-joined");
+    assert.equal(got.ETag, `"${expectedEtag}-3"`);
+    const body = await bytes(got.Body);
+    assert.equal(body.length, 10 * MB + 1234);
+    assert.equal(sha256(body), sha256(Buffer.concat([p1, src.subarray(0, 5 * MB), p3])));
+
+    // The same upload id cannot complete twice.
+    assert.equal(await s3Error(complete(key, id, [[1, e1], [2, e2], [3, e3]])), "NoSuchUpload");
+  });
+
+  it("refuses a wrong ETag or a part never uploaded (InvalidPart), then completes with the right ones", async () => {
+    const key = "main/mp/checked.bin";
+    const id = await start(key);
+    const p1 = randomBytes(5 * MB);
+    const p2 = randomBytes(100);
+    const e1 = await part(key, id, 1, p1);
+    const e2 = await part(key, id, 2, p2);
+    assert.equal(await s3Error(complete(key, id, [[1, e1], [2, `"${md5(Buffer.from("other bytes"))}"`]])), "InvalidPart");
+    assert.equal(await s3Error(complete(key, id, [[1, e1], [2, e2], [3, e2]])), "InvalidPart");
+    assert.equal(await s3Error(complete(key, id, [[2, e2], [1, e1]])), "InvalidPartOrder");
+    await complete(key, id, [[1, e1], [2, e2]]);
+    assert.equal(sha256(await bytes((await s3.send(new GetObjectCommand({ Bucket: "repo", Key: key }))).Body)), sha256(Buffer.concat([p1, p2])));
+  });
+
+  it("abort makes the upload id unusable for completion, and a second abort says NoSuchUpload", async () => {
+    const key = "main/mp/aborted.bin";
+    const id = await start(key);
+    const e1 = await part(key, id, 1, Buffer.from("tiny"));
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: id }));
+    assert.equal(await s3Error(complete(key, id, [[1, e1]])), "NoSuchUpload");
+    assert.equal(await s3Error(s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
+    assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
+  });
+
+  it("refuses an upload id for another key, and one it did not issue", async () => {
+    const id = await start("main/mp/mine.bin");
+    assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/theirs.bin", UploadId: id, PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
+    assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/mine.bin", UploadId: "z.bm90LWpzb24", PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
+    assert.equal(await s3Error(complete("main/mp/theirs.bin", id, [[1, `"${md5(Buffer.from("x"))}"`]])), "NoSuchUpload");
+  });
+});
