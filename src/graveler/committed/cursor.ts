@@ -1,75 +1,53 @@
 // An async cursor over a metarange for listings: fetches each range when the cursor first reaches it, so a
-// listing of a few keys in a huge branch reads one or two ranges only.
+// listing of a few keys in a huge branch reads one or two ranges only. The walking itself is
+// MetaRangeIterator's; this only makes sure the one range a step can enter is local before the step.
+import { MetaRangeIterator } from "./metarange-iterator";
 import { rangeIndexFor, RangeRecord } from "./records";
 import type { RangeStore } from "./store";
-import type { ValueIterator } from "./iterator";
 
 export class CommittedCursor {
-  private index = 0;
-  private it: ValueIterator | undefined;
+  private readonly it: MetaRangeIterator;
+  private positioned = false;
 
   constructor(
     private readonly store: RangeStore,
     private readonly records: readonly RangeRecord[],
-  ) {}
+  ) {
+    this.it = new MetaRangeIterator(store, records);
+  }
 
   get valid(): boolean {
-    return this.it !== undefined;
+    return this.positioned;
   }
 
-  private async openAt(index: number, seek: Buffer | undefined): Promise<boolean> {
-    this.it?.close();
-    this.it = undefined;
-    for (this.index = index; this.index < this.records.length; this.index++) {
-      const record = this.records[this.index];
-      await this.store.ensureLocal([record.id]);
-      try {
-        const it = this.store.table(record.id).iterator();
-        if (seek && Buffer.compare(seek, record.minKey) > 0 ? it.seekGE(seek) : it.first()) {
-          this.it = it;
-          return true;
-        }
-        it.close();
-      } catch (err) {
-        throw this.store.corrupt(record.id, err);
-      }
-    }
-    return false;
-  }
-
-  seekGE(key: Buffer): Promise<boolean> {
-    // Stay in the current range when the key is inside it: the common case while skipping a common prefix.
-    const record = this.records[this.index];
-    if (this.it && record && Buffer.compare(key, record.minKey) >= 0 && Buffer.compare(key, record.maxKey) <= 0) {
-      try {
-        if (this.it.seekGE(key)) return Promise.resolve(true);
-      } catch (err) {
-        throw this.store.corrupt(record.id, err);
-      }
-    }
-    return this.openAt(rangeIndexFor(this.records, key), key);
+  async seekGE(key: Buffer): Promise<boolean> {
+    // Ranges are never empty and the chosen range's max key is ≥ key, so the seek ends inside that range.
+    await this.fetch(rangeIndexFor(this.records, key));
+    return (this.positioned = this.it.seekGE(key));
   }
 
   async next(): Promise<boolean> {
-    if (!this.it) return false;
-    try {
-      if (this.it.next()) return true;
-    } catch (err) {
-      throw this.store.corrupt(this.records[this.index].id, err);
-    }
-    return this.openAt(this.index + 1, undefined);
+    const range = this.it.currentRange();
+    if (!this.positioned || !range) return false;
+    // Only the last key of a range steps into the next one.
+    if (this.it.key().equals(range.maxKey)) await this.fetch(this.records.indexOf(range) + 1);
+    return (this.positioned = this.it.next());
   }
 
   key(): Buffer {
-    return this.it!.key();
+    return this.it.key();
   }
 
   value(): Buffer {
-    return this.it!.value();
+    return this.it.value();
   }
 
   close(): void {
-    this.it?.close();
-    this.it = undefined;
+    this.it.close();
+    this.positioned = false;
+  }
+
+  private async fetch(index: number): Promise<void> {
+    if (index < this.records.length) await this.store.ensureLocal([this.records[index].id]);
   }
 }
