@@ -14,6 +14,7 @@ export const keys = {
   tag: (repo: RepositoryId, tag: TagId) => k(`tag/${repo}/${tag}`),
   commits: (repo: RepositoryId) => k(`commit/${repo}/`),
   commit: (repo: RepositoryId, id: CommitId | string) => k(`commit/${repo}/${id}`),
+  stagingSpace: () => k("stage/"),
   staging: (token: StagingToken) => k(`stage/${token}/`),
   staged: (token: StagingToken, path: string) => k(`stage/${token}/${path}`),
 };

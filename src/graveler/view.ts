@@ -23,7 +23,11 @@ export class ViewCursor {
   }
 
   async seekGE(key: Buffer): Promise<boolean> {
-    [this.stagedValid, this.committedValid] = await Promise.all([this.staged ? this.staged.seekGE(key) : false, this.committed.seekGE(key)]);
+    // Both seeks start before either is awaited (each may wait for I/O).
+    const staged = this.staged?.seekGE(key);
+    const committed = this.committed.seekGE(key);
+    this.stagedValid = staged !== undefined && (await staged);
+    this.committedValid = await committed;
     return this.settle();
   }
 
@@ -59,8 +63,9 @@ export class ViewCursor {
         this.key = s!.path;
         this.value = s!.value;
       } else {
-        this.key = Buffer.from(c!);
-        this.value = Buffer.from(this.committed.value());
+        // The committed cursor hands out a fresh key and a view of an immutable block: neither needs a copy.
+        this.key = c!;
+        this.value = this.committed.value();
       }
       return true;
     }

@@ -22,7 +22,8 @@ export class CommittedCursor {
 
   async seekGE(key: Buffer): Promise<boolean> {
     // Ranges are never empty and the chosen range's max key is ≥ key, so the seek ends inside that range.
-    await this.fetch(rangeIndexFor(this.records, key));
+    const index = rangeIndexFor(this.records, key);
+    if (this.missing(index)) await this.fetch(index);
     return (this.positioned = this.it.seekGE(key));
   }
 
@@ -30,7 +31,10 @@ export class CommittedCursor {
     const range = this.it.currentRange();
     if (!this.positioned || !range) return false;
     // Only the last key of a range steps into the next one.
-    if (this.it.key().equals(range.maxKey)) await this.fetch(this.records.indexOf(range) + 1);
+    if (this.it.key().equals(range.maxKey)) {
+      const index = this.records.indexOf(range) + 1;
+      if (this.missing(index)) await this.fetch(index);
+    }
     return (this.positioned = this.it.next());
   }
 
@@ -47,7 +51,12 @@ export class CommittedCursor {
     this.positioned = false;
   }
 
+  /** Whether the range at `index` must be fetched first (a listing seeks a thousand times in one local range). */
+  private missing(index: number): boolean {
+    return index < this.records.length && !this.store.isLocal(this.records[index].id);
+  }
+
   private async fetch(index: number): Promise<void> {
-    if (index < this.records.length) await this.store.ensureLocal([this.records[index].id]);
+    await this.store.ensureLocal([this.records[index].id]);
   }
 }

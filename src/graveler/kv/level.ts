@@ -99,6 +99,11 @@ export class LevelKv implements KvStore {
     this.sequence = version;
   }
 
+  /** Compacts [start, end) through every level, so that LevelDB forgets its deleted keys. */
+  async compact(start: Buffer, end: Buffer): Promise<void> {
+    await this.db.compactRange(Buffer.concat([USER, start]), Buffer.concat([USER, end]));
+  }
+
   async close(): Promise<void> {
     await this.queue;
     await this.db.close();

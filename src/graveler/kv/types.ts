@@ -48,6 +48,13 @@ export interface KvStore {
   /** One page of records in key order. A page shorter than `limit` is the last one. */
   scan(options: KvScanOptions): Promise<KvRecord[]>;
   write(batch: KvBatch): Promise<void>;
+  /**
+   * Optional: reclaims the room of deleted keys in [start, end). A log-structured store keeps a tombstone per
+   * deleted key until compaction reaches it, and every scan that starts before a run of tombstones walks all of
+   * them (dropping a staging token of 1,000,000 entries made each scan of a token sorting just before it cost
+   * 300-500 ms on LevelDB). Stores without tombstones leave it out.
+   */
+  compact?(start: Buffer, end: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 

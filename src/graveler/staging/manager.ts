@@ -1,7 +1,7 @@
 // The staging manager: uncommitted entries, one key space per staging token, kept in the key-value store.
 // A staged value is 0x01 followed by the encoded entry, or 0x00 alone: a tombstone (the path is deleted).
 import type { KvMutation, KvPrecondition, KvStore } from "../kv/types";
-import { scanAll } from "../kv/types";
+import { prefixEnd, scanAll } from "../kv/types";
 import type { StagingToken } from "../ids";
 import { keys } from "../keys";
 
@@ -18,8 +18,24 @@ export interface StagedEntry {
   value: Buffer | undefined;
 }
 
+/** When dropped staging entries are compacted away (see KvStore.compact). */
+export interface CompactionPolicy {
+  /** A drop that deletes this many keys compacts its own key range right away. */
+  drop: number;
+  /** Smaller drops add up; past this many deletes the whole staging key space is compacted once. */
+  accumulated: number;
+}
+
+const DEFAULT_COMPACTION: CompactionPolicy = { drop: 1000, accumulated: 50_000 };
+
 export class StagingManager {
-  constructor(private readonly kv: KvStore) {}
+  /** Keys deleted by small drops since the staging key space was last compacted. */
+  private uncompacted = 0;
+
+  constructor(
+    private readonly kv: KvStore,
+    private readonly compaction: CompactionPolicy = DEFAULT_COMPACTION,
+  ) {}
 
   setMutation(token: StagingToken, path: string, value: Buffer | undefined): KvMutation {
     return { op: "put", key: keys.staged(token, path), value: stagedValue(value) };
@@ -53,14 +69,35 @@ export class StagingManager {
    * FAILED_PRECONDITION as soon as the branch moves).
    */
   async drop(token: StagingToken, prefix = "", preconditions: KvPrecondition[] = []): Promise<void> {
+    const under = keys.staged(token, prefix);
     let batch: KvMutation[] = [];
-    for await (const r of scanAll(this.kv, { prefix: keys.staged(token, prefix) })) {
+    let deleted = 0;
+    for await (const r of scanAll(this.kv, { prefix: under })) {
       batch.push({ op: "delete", key: r.key });
       if (batch.length >= 5000) {
         await this.kv.write({ preconditions, mutations: batch });
+        deleted += batch.length;
         batch = [];
       }
     }
     if (batch.length) await this.kv.write({ preconditions, mutations: batch });
+    await this.compactAfter(under, deleted + batch.length);
+  }
+
+  /**
+   * Lets the store forget the keys a drop deleted (see KvStore.compact: otherwise every scan of a staging token
+   * sorting just before them walks their tombstones): a big drop at once, small ones once they add up.
+   */
+  private async compactAfter(prefix: Buffer, deleted: number): Promise<void> {
+    if (!this.kv.compact || deleted === 0) return;
+    if (deleted >= this.compaction.drop) {
+      await this.kv.compact(prefix, prefixEnd(prefix) ?? prefix);
+      return;
+    }
+    this.uncompacted += deleted;
+    if (this.uncompacted < this.compaction.accumulated) return;
+    this.uncompacted = 0;
+    const all = keys.stagingSpace();
+    await this.kv.compact(all, prefixEnd(all) ?? all);
   }
 }
