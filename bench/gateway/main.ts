@@ -1,52 +1,32 @@
 // bench/gateway: the S3 gateway beside the object store it writes to (versitygw), in one run.
 //   - GET and PUT requests per second for 4 KiB objects at 64 concurrent clients
-//   - MB/s for 256 MiB objects, up and down
+//   - MB/s for 256 MiB objects, up and down: medians of rounds alternating gateway and direct (large.ts)
 //   - the same small GETs and PUTs through the gateway to a repository on a local:// store (read straight from disk)
 //   - CPU microseconds per small request spent in the gateway and the metadata service processes
 //   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
-// BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR; --small skips the large objects.
+// BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR; --small skips the large objects,
+//   --large the small ones; BENCH_SECONDS (5) per small case, BENCH_LARGE_REPS (5) rounds per side for 256 MiB.
 //   --big: also a 5 GiB upload and download through the gateway, with its peak RSS (target < 200 MB)
 // Both sides get the same load generator: presigned URLs (so SigV4 is verified on every gateway request)
 // over keep-alive connections; bytes are checked by SHA-256 for the large objects.
 import { spawn, type ChildProcessByStdio } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import * as http from "node:http";
+import { randomBytes } from "node:crypto";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Readable, Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import type { Readable, Writable } from "node:stream";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { s3Server } from "../../test/support/s3server";
+import { agent, CONCURRENCY, drain, request } from "./http-load";
+import { compareLarge, round, type Side } from "./large";
+import { childPid, ownCpuUs, processCpuUs } from "./proc-cpu";
 
 const SMALL = 4096;
-const CONCURRENCY = 64;
 const SMALL_OBJECTS = 256;
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 const LARGE = 256 * 1024 * 1024;
+const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 5);
 const BIG = 5 * 1024 * 1024 * 1024;
-
-interface Side {
-  name: string;
-  client: S3Client;
-  bucket: string;
-  prefix: string;
-}
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function request(method: string, url: string, body?: Buffer | Readable, length?: number): Promise<{ status: number; sink: Readable }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, agent, headers: length !== undefined ? { "content-length": length } : {} }, (res) => resolve({ status: res.statusCode ?? 0, sink: res }));
-    req.on("error", reject);
-    if (body instanceof Readable) body.pipe(req);
-    else req.end(body);
-  });
-}
-
-async function drain(r: Readable): Promise<void> {
-  for await (const _ of r);
-}
 
 async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promise<{ perSec: number; requests: number }> {
   let done = 0;
@@ -74,40 +54,6 @@ async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promi
   return { perSec: done / ((Date.now() - t0) / 1000), requests: done };
 }
 
-function generated(size: number): Readable {
-  const block = randomBytes(1024 * 1024);
-  let left = size;
-  return new Readable({
-    read() {
-      if (left <= 0) return void this.push(null);
-      const n = Math.min(left, block.length);
-      left -= n;
-      this.push(n === block.length ? block : block.subarray(0, n));
-    },
-  });
-}
-
-async function large(side: Side, size: number): Promise<{ upMBs: number; downMBs: number }> {
-  const key = `${side.prefix}large-${size}`;
-  const put = await getSignedUrl(side.client, new PutObjectCommand({ Bucket: side.bucket, Key: key }), { expiresIn: 3600 });
-  const get = await getSignedUrl(side.client, new GetObjectCommand({ Bucket: side.bucket, Key: key }), { expiresIn: 3600 });
-  const upHash = createHash("sha256");
-  const source = generated(size);
-  source.on("data", (c: Buffer) => upHash.update(c));
-  let t0 = Date.now();
-  const up = await request("PUT", put, source, size);
-  await drain(up.sink);
-  if (up.status !== 200) throw new Error(`${side.name}: PUT of ${size} bytes answered ${up.status}`);
-  const upMBs = size / 1e6 / ((Date.now() - t0) / 1000);
-  t0 = Date.now();
-  const down = await request("GET", get);
-  const downHash = createHash("sha256");
-  await pipeline(down.sink, new Writable({ write(c: Buffer, _e, cb) { downHash.update(c); cb(); } }));
-  const downMBs = size / 1e6 / ((Date.now() - t0) / 1000);
-  if (downHash.digest("hex") !== upHash.digest("hex")) throw new Error(`${side.name}: the ${size}-byte object came back different`);
-  return { upMBs, downMBs };
-}
-
 type CpuPer = { gateway: number; metadata: number };
 type CpuNow = () => Promise<CpuPer>;
 
@@ -132,6 +78,27 @@ async function small(side: Side, cpuNow?: CpuNow): Promise<{ getPerSec: number; 
   const put = await measured(() => rate(puts, "PUT", body), cpuNow);
   const get = await measured(() => rate(gets, "GET"), cpuNow);
   return { getPerSec: get.perSec, putPerSec: put.perSec, getCpu: get.cpu, putCpu: put.cpu };
+}
+
+/** The 4 KiB cases: gateway and direct on the S3 store, then the gateway on a local:// store. */
+async function smallCases(gateway: Side, direct: Side, gatewayLocal: Side, cpuNow: CpuNow, peak: () => number): Promise<object[]> {
+  const out: object[] = [];
+  const sg = await small(gateway, cpuNow);
+  const sd = await small(direct);
+  console.log(`4 KiB x${CONCURRENCY}: GET gateway ${sg.getPerSec.toFixed(0)}/s direct ${sd.getPerSec.toFixed(0)}/s; PUT gateway ${sg.putPerSec.toFixed(0)}/s direct ${sd.putPerSec.toFixed(0)}/s`);
+  console.log(`  CPU per gateway GET: gateway ${sg.getCpu?.gateway} us, metadata ${sg.getCpu?.metadata} us; per PUT: gateway ${sg.putCpu?.gateway} us, metadata ${sg.putCpu?.metadata} us`);
+  out.push({
+    case: "small-4KiB-64-clients", gateway_get_per_s: Math.round(sg.getPerSec), direct_get_per_s: Math.round(sd.getPerSec), gateway_put_per_s: Math.round(sg.putPerSec), direct_put_per_s: Math.round(sd.putPerSec),
+    gateway_get_cpu_us: sg.getCpu, gateway_put_cpu_us: sg.putCpu, gateway_peak_rss_bytes: peak(),
+  });
+  const sl = await small(gatewayLocal, cpuNow);
+  console.log(`4 KiB x${CONCURRENCY}, local:// store: GET gateway ${sl.getPerSec.toFixed(0)}/s, PUT gateway ${sl.putPerSec.toFixed(0)}/s`);
+  console.log(`  CPU per GET: gateway ${sl.getCpu?.gateway} us, metadata ${sl.getCpu?.metadata} us; per PUT: gateway ${sl.putCpu?.gateway} us, metadata ${sl.putCpu?.metadata} us`);
+  out.push({
+    case: "small-4KiB-64-clients-local-store", gateway_get_per_s: Math.round(sl.getPerSec), gateway_put_per_s: Math.round(sl.putPerSec),
+    gateway_get_cpu_us: sl.getCpu, gateway_put_cpu_us: sl.putCpu, load: os.loadavg()[0],
+  });
+  return out;
 }
 
 /** The first line a child prints (its JSON address); later lines go to `rest`. */
@@ -192,42 +159,40 @@ async function main(): Promise<void> {
     await answered;
     return { ...cpu };
   };
+  // The same client settings on both sides, and the ones the store adapter presigns with: newer SDKs would
+  // otherwise add x-amz-checksum-crc32 / x-amz-checksum-mode to the URLs, which the store then honours on the
+  // direct side only (the gateway's own store requests carry no checksum parameters).
+  const sameChecksums = { requestChecksumCalculation: "WHEN_REQUIRED", responseChecksumValidation: "WHEN_REQUIRED" } as const;
   const direct: Side = {
     name: "direct", bucket: store.bucket, prefix: "direct-bench/",
-    client: new S3Client({ endpoint: store.endpoint, region: store.region, forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } }),
+    client: new S3Client({ ...sameChecksums, endpoint: store.endpoint, region: store.region, forcePathStyle: true, credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } }),
   };
   const gateway: Side = {
     name: "gateway", bucket: "bench", prefix: "main/",
-    client: new S3Client({ endpoint: info.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } }),
+    client: new S3Client({ ...sameChecksums, endpoint: info.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } }),
   };
   const gatewayLocal: Side = { ...gateway, name: "gateway-local", bucket: "bench-local" };
   const results: object[] = [];
   try {
     console.log(`load: ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    const sg = await small(gateway, cpuNow);
-    const sd = await small(direct);
-    console.log(`4 KiB x${CONCURRENCY}: GET gateway ${sg.getPerSec.toFixed(0)}/s direct ${sd.getPerSec.toFixed(0)}/s; PUT gateway ${sg.putPerSec.toFixed(0)}/s direct ${sd.putPerSec.toFixed(0)}/s`);
-    console.log(`  CPU per gateway GET: gateway ${sg.getCpu?.gateway} us, metadata ${sg.getCpu?.metadata} us; per PUT: gateway ${sg.putCpu?.gateway} us, metadata ${sg.putCpu?.metadata} us`);
-    results.push({
-      case: "small-4KiB-64-clients", gateway_get_per_s: Math.round(sg.getPerSec), direct_get_per_s: Math.round(sd.getPerSec), gateway_put_per_s: Math.round(sg.putPerSec), direct_put_per_s: Math.round(sd.putPerSec),
-      gateway_get_cpu_us: sg.getCpu, gateway_put_cpu_us: sg.putCpu, gateway_peak_rss_bytes: peak,
-    });
-    const sl = await small(gatewayLocal, cpuNow);
-    console.log(`4 KiB x${CONCURRENCY}, local:// store: GET gateway ${sl.getPerSec.toFixed(0)}/s, PUT gateway ${sl.putPerSec.toFixed(0)}/s`);
-    console.log(`  CPU per GET: gateway ${sl.getCpu?.gateway} us, metadata ${sl.getCpu?.metadata} us; per PUT: gateway ${sl.putCpu?.gateway} us, metadata ${sl.putCpu?.metadata} us`);
-    results.push({
-      case: "small-4KiB-64-clients-local-store", gateway_get_per_s: Math.round(sl.getPerSec), gateway_put_per_s: Math.round(sl.putPerSec),
-      gateway_get_cpu_us: sl.getCpu, gateway_put_cpu_us: sl.putCpu, load: os.loadavg()[0],
-    });
+    if (!process.argv.includes("--large")) results.push(...(await smallCases(gateway, direct, gatewayLocal, cpuNow, () => peak)));
     if (process.argv.includes("--small")) return;
     resetPeak();
-    const lg = await large(gateway, LARGE);
-    const ld = await large(direct, LARGE);
-    console.log(`256 MiB: PUT gateway ${lg.upMBs.toFixed(1)} MB/s direct ${ld.upMBs.toFixed(1)} MB/s (${((100 * lg.upMBs) / ld.upMBs).toFixed(0)}%); GET gateway ${lg.downMBs.toFixed(1)} MB/s direct ${ld.downMBs.toFixed(1)} MB/s (${((100 * lg.downMBs) / ld.downMBs).toFixed(0)}%); gateway peak RSS ${(peak / 1e6).toFixed(0)} MB`);
-    results.push({ case: "large-256MiB", gateway_put_mb_s: +lg.upMBs.toFixed(1), direct_put_mb_s: +ld.upMBs.toFixed(1), gateway_get_mb_s: +lg.downMBs.toFixed(1), direct_get_mb_s: +ld.downMBs.toFixed(1), put_ratio: +(lg.upMBs / ld.upMBs).toFixed(3), get_ratio: +(lg.downMBs / ld.downMBs).toFixed(3), gateway_peak_rss_bytes: peak });
+    console.log(`256 MiB, ${LARGE_REPS} rounds each side, alternating (load ${os.loadavg()[0].toFixed(2)}):`);
+    const storePid = childPid("versitygw");
+    const meters = { client: ownCpuUs, ...(storePid ? { store: () => processCpuUs(storePid) } : {}) };
+    const lc = await compareLarge(gateway, direct, LARGE, LARGE_REPS, meters, { gateway: async () => (await cpuNow()).gateway }, (line) => console.log(line));
+    const pct = (r: number) => `${(100 * r).toFixed(0)}%`;
+    console.log(`256 MiB medians: PUT gateway ${lc.gateway.putMBs.toFixed(1)} MB/s direct ${lc.direct.putMBs.toFixed(1)} MB/s (${pct(lc.putRatio)}); GET gateway ${lc.gateway.getMBs.toFixed(1)} MB/s direct ${lc.direct.getMBs.toFixed(1)} MB/s (${pct(lc.getRatio)}); ` +
+      `gateway CPU ${lc.gateway.putCpu.gateway} us/MB up, ${lc.gateway.getCpu.gateway} us/MB down; gateway peak RSS ${(peak / 1e6).toFixed(0)} MB; load ${os.loadavg()[0].toFixed(2)}`);
+    results.push({
+      case: "large-256MiB", rounds: lc.reps, gateway_put_mb_s: +lc.gateway.putMBs.toFixed(1), direct_put_mb_s: +lc.direct.putMBs.toFixed(1), gateway_get_mb_s: +lc.gateway.getMBs.toFixed(1), direct_get_mb_s: +lc.direct.getMBs.toFixed(1),
+      put_ratio: +lc.putRatio.toFixed(3), get_ratio: +lc.getRatio.toFixed(3), cpu_us_per_mb: { gateway_put: lc.gateway.putCpu, direct_put: lc.direct.putCpu, gateway_get: lc.gateway.getCpu, direct_get: lc.direct.getCpu },
+      gateway_peak_rss_bytes: peak, load: os.loadavg()[0],
+    });
     if (big) {
       resetPeak();
-      const b = await large(gateway, BIG);
+      const b = await round(gateway, BIG);
       console.log(`5 GiB through the gateway: PUT ${b.upMBs.toFixed(1)} MB/s, GET ${b.downMBs.toFixed(1)} MB/s, gateway peak RSS ${(peak / 1e6).toFixed(0)} MB`);
       results.push({ case: "big-5GiB-gateway", put_mb_s: +b.upMBs.toFixed(1), get_mb_s: +b.downMBs.toFixed(1), gateway_peak_rss_bytes: peak });
     }

@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import type { TarnClient } from "../client";
 import type * as M from "../metadata/messages";
 import { s3, S3Error } from "./errors";
+import { rawGet } from "./raw-get";
 
 /** Node 20 takes highWaterMark on client requests (socket buffers); its type definitions do not list it yet. */
 type BufferedRequestOptions = http.RequestOptions & { highWaterMark: number };
@@ -130,12 +131,37 @@ export async function readFromStore(got: M.GetObjectResponse, range: ByteRange |
     return handle.createReadStream({ start: range?.start, end: range?.end, highWaterMark: Math.min(1 << 20, Math.max(16 * 1024, length)) });
   }
   if (!got.presignedUrl) throw s3.notImplemented(`${what} lives at ${got.stats?.physicalAddress}, outside the repository's store: the gateway reads only objects written through Tarn`);
+  const length = range ? range.end - range.start + 1 : Number(got.stats?.sizeBytes ?? 0);
+  if (length >= RAW_READ) {
+    const raw = await rawRead(got.presignedUrl, range, what);
+    if (raw) return raw;
+  }
   return httpGet(got.presignedUrl, range, what);
+}
+
+/** Reads at least this large go over a connection of their own, past Node's HTTP client (raw-get.ts). */
+export const RAW_READ = 8 * 1024 * 1024;
+
+const rangeHeader = (range: ByteRange | undefined): Record<string, string> => (range ? { range: `bytes=${range.start}-${range.end}` } : {});
+
+async function rawRead(url: string, range: ByteRange | undefined, what: string): Promise<Readable | undefined> {
+  const res = await rawGet(new URL(url), rangeHeader(range)).catch((err: Error) => {
+    throw s3.unavailable(`${what}: object store unreachable: ${err.message}`, err);
+  });
+  if (!res) return undefined;
+  if (res.status === 200 || res.status === 206) return res.body;
+  const chunks: Buffer[] = [];
+  for await (const c of res.body) if (chunks.length < 16) chunks.push(c as Buffer);
+  throw storeReadFailure(res.status, Buffer.concat(chunks).toString().slice(0, 300), what);
+}
+
+function storeReadFailure(status: number | undefined, text: string, what: string): S3Error {
+  return status === 404 ? s3.noSuchKey(`${what}: its bytes are missing from the object store`) : s3.internal(`${what}: object store answered ${status}: ${text}`);
 }
 
 function httpGet(url: string, range: ByteRange | undefined, what: string): Promise<Readable> {
   const u = new URL(url);
-  const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+  const headers = rangeHeader(range);
   return new Promise((resolve, reject) => {
     const lib = u.protocol === "https:" ? https : http;
     // Large socket buffers: fewer pause/resume rounds when the caller reads slower than the store sends.
@@ -144,10 +170,7 @@ function httpGet(url: string, range: ByteRange | undefined, what: string): Promi
       if (res.statusCode === 200 || res.statusCode === 206) return resolve(res);
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.length < 16 && chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString().slice(0, 300);
-        reject(res.statusCode === 404 ? s3.noSuchKey(`${what}: its bytes are missing from the object store`) : s3.internal(`${what}: object store answered ${res.statusCode}: ${text}`));
-      });
+      res.on("end", () => reject(storeReadFailure(res.statusCode, Buffer.concat(chunks).toString().slice(0, 300), what)));
     });
     req.on("error", (err) => reject(s3.unavailable(`${what}: object store unreachable: ${err.message}`, err)));
   });
