@@ -32,10 +32,15 @@ export function compressBlock(raw: Uint8Array, compression: CompressionType, tra
       type = CompressionType.Snappy;
     }
   }
+  return { body, trailer: crc32cTrailer(body, type, trailer) };
+}
+
+/** Fills `trailer` (5 bytes) with the compression type and the masked CRC-32C of body + type. */
+export function crc32cTrailer(body: Uint8Array, type: CompressionType, trailer: Buffer): Buffer {
   trailer[0] = type;
   const crc = crc32cUpdate(crc32cUpdate(0, body), trailer, 0, 1);
   trailer.writeUInt32LE(maskCrc(crc), 1);
-  return { body, trailer };
+  return trailer;
 }
 
 /**
@@ -43,16 +48,8 @@ export function compressBlock(raw: Uint8Array, compression: CompressionType, tra
  * not compressed, a fresh buffer otherwise. `where` names the block for errors (e.g. "data block at 4096").
  */
 export function openBlock(stored: Buffer, size: number, checksumType: ChecksumType, file: string, where: string): Buffer {
-  if (stored.length < size + BLOCK_TRAILER_SIZE) {
-    throw new CorruptionError(file, `${where}: truncated: need ${size + BLOCK_TRAILER_SIZE} bytes, file has ${stored.length}`);
-  }
+  verifyBlock(stored, size, checksumType, file, where);
   const type = stored[size];
-  const expected = storedChecksum(checksumType, stored, size);
-  const actual = computeChecksum(checksumType, stored, size);
-  if (actual !== expected) {
-    const name = CHECKSUM_NAMES[checksumType];
-    throw new CorruptionError(file, `${where}: block checksum mismatch (stored ${name} 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`);
-  }
   const body = stored.subarray(0, size);
   switch (type) {
     case CompressionType.None:
@@ -66,6 +63,19 @@ export function openBlock(stored: Buffer, size: number, checksumType: ChecksumTy
       }
     default:
       throw new CorruptionError(file, `${where}: unsupported compression type ${type} (${COMPRESSION_NAMES[type] ?? "unknown"}); Tarn reads Snappy and uncompressed blocks`);
+  }
+}
+
+/** Checks the length and the checksum of the stored block in stored[0, size + 5). */
+export function verifyBlock(stored: Buffer, size: number, checksumType: ChecksumType, file: string, where: string): void {
+  if (stored.length < size + BLOCK_TRAILER_SIZE) {
+    throw new CorruptionError(file, `${where}: truncated: need ${size + BLOCK_TRAILER_SIZE} bytes, file has ${stored.length}`);
+  }
+  const expected = storedChecksum(checksumType, stored, size);
+  const actual = computeChecksum(checksumType, stored, size);
+  if (actual !== expected) {
+    const name = CHECKSUM_NAMES[checksumType];
+    throw new CorruptionError(file, `${where}: block checksum mismatch (stored ${name} 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`);
   }
 }
 

@@ -99,6 +99,11 @@ export class BlockIter {
     return this.data;
   }
 
+  /** Whether the iterator is on the block's first entry. */
+  get atFirst(): boolean {
+    return this.current === 0;
+  }
+
   /** The low byte of the current trailer: the entry's kind (1 = Set/Value). */
   get kind(): number {
     return this.trailerLen === 0 ? 0 : this.key[this.keyLen - 8];

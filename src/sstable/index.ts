@@ -11,10 +11,10 @@
 // Every read is synchronous. Damaged bytes throw CorruptionError (src/errors.ts) naming the file and the
 // problem; nothing is returned from a block whose checksum does not match.
 export { TableWriter } from "./writer";
-export type { TableWriterOptions, WrittenTable } from "./writer";
+export type { TableWriterOptions, WrittenTable, RawBlock } from "./writer";
 export { TableReader } from "./reader";
 export type { TableProperties, TableReaderOptions } from "./reader";
-export type { TableIterator } from "./iterator";
+export type { TableIterator, BlockCopyIterator, BlockEntries, StoredDataBlock } from "./iterator";
 export { BlockCache } from "./cache";
 export { describeTable, renderDescription } from "./describe";
 export type { TableDescription, DescribeOptions, Bytes } from "./describe";

@@ -24,6 +24,18 @@ export interface ReadMode {
   readonly fillCache: boolean;
 }
 
+/** A data block as stored in its file, checksum verified: what TableWriter.addRawBlock appends unchanged. */
+export interface StoredDataBlock {
+  /** The stored (maybe compressed) bytes, without the trailer. */
+  body: Buffer;
+  /** The compression type byte of the trailer. */
+  compression: number;
+  /** The 5-byte trailer when its checksum is a masked CRC-32C (the one Tarn writes), to copy as is. */
+  crc32cTrailer: Buffer | undefined;
+  /** Length of the block once decompressed. */
+  contentsLength: number;
+}
+
 /** What an iterator needs from its reader. */
 export interface BlockLoader {
   readonly name: string;
@@ -32,6 +44,75 @@ export interface BlockLoader {
   readonly twoLevel: boolean;
   readonly topIndex: Block;
   loadBlock(offset: number, size: number, what: "data block" | "index partition", mode: ReadMode): Block;
+  /** The stored bytes of a data block the iterator has loaded (read again, checksum verified). */
+  storedBlock(offset: number, size: number, contentsLength: number): StoredDataBlock;
+}
+
+/**
+ * An iterator that can also hand out whole data blocks, for a writer that copies the unchanged blocks of a
+ * table into a new one instead of decoding and encoding every entry (see TableWriter.addRawBlock).
+ */
+export interface BlockCopyIterator extends TableIterator {
+  /** True when positioned on the first entry of a data block. */
+  atBlockStart(): boolean;
+  /** An upper bound of the user keys of the current block (its index key): a view valid until the iterator moves. */
+  blockBound(): Buffer;
+  /**
+   * The current block's entries without copies, starting on the current entry: walk them with next() (which
+   * stops at the end of the block), then call nextBlock().
+   */
+  blockEntries(): BlockEntries;
+  /** The current data block as stored. */
+  storedBlock(): StoredDataBlock;
+  /** Moves to the first entry of the next data block. */
+  nextBlock(): boolean;
+}
+
+/** The entries of one data block, read in place. */
+export interface BlockEntries {
+  /** Moves to the next entry of this block; false past its last one. */
+  next(): boolean;
+  /** The current user key is key[0, userKeyLength). */
+  readonly key: Buffer;
+  readonly userKeyLength: number;
+  /** The current value is data[valueOffset, valueOffset + valueLength). */
+  readonly data: Buffer;
+  readonly valueOffset: number;
+  readonly valueLength: number;
+}
+
+/** BlockEntries over a data block's BlockIter: refuses anything but Set entries, as the iterator does. */
+class DataBlockEntries implements BlockEntries {
+  constructor(
+    private readonly it: BlockIter,
+    private readonly name: string,
+  ) {}
+
+  next(): boolean {
+    if (!this.it.next()) return false;
+    if (this.it.kind !== KIND_SET) throw new CorruptionError(this.name, `entry of kind ${this.it.kind} (seqnum ${this.it.seqnum}): Tarn tables hold only Set entries`);
+    return true;
+  }
+
+  get key(): Buffer {
+    return this.it.key;
+  }
+
+  get userKeyLength(): number {
+    return this.it.keyLen - 8;
+  }
+
+  get data(): Buffer {
+    return this.it.blockData;
+  }
+
+  get valueOffset(): number {
+    return this.it.valueOffset;
+  }
+
+  get valueLength(): number {
+    return this.it.valueLength;
+  }
 }
 
 /** Walks the index, yielding data-block handles in order. */
@@ -73,6 +154,12 @@ class IndexCursor {
     return this.enterPartition(false, undefined);
   }
 
+  /** The user key of the current index entry: an upper bound of the keys of the block it points at. */
+  bound(): Buffer {
+    const leaf = this.leaf();
+    return leaf.key.subarray(0, leaf.keyLen - this.t.indexLayout.trailerLen);
+  }
+
   private leaf(): BlockIter {
     return this.t.twoLevel ? this.part : this.top;
   }
@@ -98,9 +185,12 @@ class IndexCursor {
   }
 }
 
-export class TableIteratorImpl implements TableIterator {
+export class TableIteratorImpl implements BlockCopyIterator {
   private readonly index: IndexCursor;
   private readonly data = new BlockIter();
+  private entries: DataBlockEntries | undefined;
+  /** Decompressed length of the current data block. */
+  private contentsLength = 0;
   private positioned = false;
   private closed = false;
   /** Last user key of the previous data block during a forward walk, to check order across blocks. */
@@ -148,6 +238,35 @@ export class TableIteratorImpl implements TableIterator {
     return this.data.value();
   }
 
+  atBlockStart(): boolean {
+    return this.positioned && this.data.atFirst;
+  }
+
+  blockBound(): Buffer {
+    this.checkPositioned();
+    return this.index.bound();
+  }
+
+  blockEntries(): BlockEntries {
+    this.checkPositioned();
+    if (this.t.dataLayout.trailerLen !== 8) throw failedPrecondition(`${this.t.name}: whole-block copies need internal keys`);
+    return (this.entries ??= new DataBlockEntries(this.data, this.t.name));
+  }
+
+  storedBlock(): StoredDataBlock {
+    this.checkPositioned();
+    return this.t.storedBlock(this.index.offset, this.index.size, this.contentsLength);
+  }
+
+  nextBlock(): boolean {
+    this.checkOpen();
+    if (!this.positioned) return false;
+    // The block's last key (it was walked to its end, or is being skipped whole) for the order check.
+    this.prevLast = this.data.userKey();
+    if (!this.index.next()) return this.stop();
+    return this.enterBlock(false, undefined);
+  }
+
   /** Compares the current key with target without copying it. */
   compareKey(target: Uint8Array): number {
     this.checkPositioned();
@@ -171,6 +290,7 @@ export class TableIteratorImpl implements TableIterator {
     for (;;) {
       const offset = this.index.offset;
       const block = this.t.loadBlock(offset, this.index.size, "data block", this.mode);
+      this.contentsLength = block.data.length;
       this.data.init(block, this.t.dataLayout, this.t.name, `data block at ${offset}`);
       const ok = seek ? this.data.seekGE(key!) : this.data.first();
       if (ok) {

@@ -3,13 +3,13 @@
 // synchronous: tables live on local disk (the engine caches object-store files there) or in memory.
 import { CorruptionError, failedPrecondition } from "../errors";
 import { Block, BlockIter, BlockLayout, parseBlock } from "./block";
-import { openBlock } from "./block-io";
+import { openBlock, verifyBlock } from "./block-io";
 import { BlockCache, CacheShard } from "./cache";
 import { Decoder } from "./coding";
 import { Footer, parseFooter } from "./footer";
-import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, IndexType, PROPERTIES_BLOCK_NAME } from "./format";
+import { BLOCK_TRAILER_SIZE, ChecksumType, FOOTER_SIZE, IndexType, PROPERTIES_BLOCK_NAME } from "./format";
 import { BlockHandle, decodeHandle, formatHandle, handleWithin } from "./handle";
-import { BlockLoader, ReadMode, TableIterator, TableIteratorImpl } from "./iterator";
+import { BlockCopyIterator, BlockLoader, ReadMode, StoredDataBlock, TableIterator, TableIteratorImpl } from "./iterator";
 import { decodePropertyMap, isStandardProperty, numericProperty, PROP } from "./properties";
 import { BufferSource, FileSource, Source } from "./source";
 
@@ -119,6 +119,12 @@ export class TableReader implements BlockLoader {
     return new TableIteratorImpl(this, options?.fillCache === false ? SCAN_NO_FILL : SCAN);
   }
 
+  /** An iterator that can also hand out whole data blocks (a one-pass scan: it does not fill the cache). */
+  copyIterator(): BlockCopyIterator {
+    this.checkOpen();
+    return new TableIteratorImpl(this, SCAN_NO_FILL);
+  }
+
   /** An iterator that also exposes entry kinds and sequence numbers (for inspection tools). */
   rawIterator(): TableIteratorImpl {
     this.checkOpen();
@@ -159,6 +165,17 @@ export class TableReader implements BlockLoader {
     if (cacheIt) this.cache!.set(h.offset, h.size, block);
     else if (pinIt) this.pinnedPartitions.set(h.offset, { size: h.size, block });
     return block;
+  }
+
+  /** A data block's stored bytes, read again and verified, for a writer that copies it whole. */
+  storedBlock(offset: number, size: number, contentsLength: number): StoredDataBlock {
+    this.checkOpen();
+    const where = `data block at ${offset}`;
+    if (!handleWithin({ offset, size }, this.blocksEnd)) throw new CorruptionError(this.name, `${where}: handle ${formatHandle({ offset, size })} points outside the file's ${this.blocksEnd} bytes of blocks`);
+    const stored = this.source.read(offset, size + BLOCK_TRAILER_SIZE, true);
+    verifyBlock(stored, size, this.footer.checksumType, this.name, where);
+    const crc32c = this.footer.checksumType === ChecksumType.Crc32c;
+    return { body: stored.subarray(0, size), compression: stored[size], crc32cTrailer: crc32c ? stored.subarray(size, size + BLOCK_TRAILER_SIZE) : undefined, contentsLength };
   }
 
   /** Entries of the top-level index: (key, handle), for inspection. */

@@ -2,7 +2,8 @@
 // pebble writes for lakeFS). Memory holds one data block, the index, and a 1 MiB write buffer.
 import { invalidArgument, failedPrecondition } from "../errors";
 import { BlockBuilder } from "./block-builder";
-import { compressBlock } from "./block-io";
+import { compressBlock, crc32cTrailer } from "./block-io";
+import type { StoredDataBlock } from "./iterator";
 import { encodeFooter } from "./footer";
 import {
   BLOCK_TRAILER_SIZE,
@@ -53,6 +54,17 @@ interface Partition {
   lastTrailer: Buffer;
 }
 
+/** A data block copied whole from another table (TableWriter.addRawBlock): its stored form and what it holds. */
+export interface RawBlock extends StoredDataBlock {
+  /** Its first and last user keys. */
+  firstKey: Buffer;
+  lastKey: Buffer;
+  entries: number;
+  /** Sums of the lengths of its user keys and of its values. */
+  keyBytes: number;
+  valueBytes: number;
+}
+
 type State = "open" | "finished" | "aborted";
 
 export class TableWriter {
@@ -78,6 +90,8 @@ export class TableWriter {
   private lastKey = Buffer.allocUnsafe(256);
   private lastKeyLen = 0;
   private firstKey: Buffer | undefined;
+  /** A data block already written whose index entry waits for the next key (a raw block's separator needs it). */
+  private unindexed: BlockHandle | undefined;
   /** The last separator added to the current index partition. */
   private lastSep: Buffer = Buffer.alloc(0);
   private lastSepTrailer: Buffer = SET_TRAILER;
@@ -119,7 +133,8 @@ export class TableWriter {
       throw invalidArgument(`${this.name}: keys must be added in strictly increasing order: ${show(key)} after ${show(last.subarray(0, lastLen))}`);
     }
     const klen = key.length + TRAILER_SIZE;
-    if (!this.data.empty && this.shouldFlush(klen, value.length)) {
+    if (this.unindexed) this.indexUnindexed(key);
+    else if (!this.data.empty && this.shouldFlush(klen, value.length)) {
       try {
         this.flushDataBlock(key);
       } catch (err) {
@@ -133,6 +148,59 @@ export class TableWriter {
     this.entries++;
     this.rawKeySize += klen;
     this.rawValueSize += value.length;
+  }
+
+  /**
+   * Appends a data block of another table unchanged, as its stored bytes: what adding its entries one by one
+   * would give, without decoding, encoding, compressing or checksumming them again (the block keeps its own
+   * restart interval and boundaries, and the block being built before it is cut short). Its keys must follow
+   * every key added so far; its compression must be none or this table's. A CRC-32C trailer is copied, any
+   * other checksum is recomputed as CRC-32C.
+   */
+  addRawBlock(block: RawBlock): void {
+    this.checkOpen("addRawBlock");
+    if (block.entries < 1) throw invalidArgument(`${this.name}: a raw block must hold entries`);
+    if (!this.acceptsRaw(block.compression)) {
+      throw invalidArgument(`${this.name}: cannot copy a block of compression type ${block.compression} into a table written with ${this.opts.compression}`);
+    }
+    const last = this.lastKey.subarray(0, this.lastKeyLen);
+    if (this.entries > 0 && Buffer.compare(block.firstKey, last) <= 0) {
+      throw invalidArgument(`${this.name}: keys must be added in strictly increasing order: raw block from ${show(block.firstKey)} after ${show(last)}`);
+    }
+    try {
+      if (this.unindexed) this.indexUnindexed(block.firstKey);
+      else if (!this.data.empty) this.flushDataBlock(block.firstKey);
+      const offset = this.sink.offset;
+      this.sink.write(block.body);
+      this.sink.write(block.crc32cTrailer ?? crc32cTrailer(block.body, block.compression, this.trailer));
+      this.unindexed = { offset, size: block.body.length };
+    } catch (err) {
+      this.abort();
+      throw err;
+    }
+    this.numDataBlocks++;
+    this.rawDataBytes += block.contentsLength;
+    this.storedDataBytes += block.body.length + BLOCK_TRAILER_SIZE;
+    if (this.entries === 0) this.firstKey = Buffer.from(block.firstKey);
+    this.rememberLastKey(block.lastKey, 0);
+    this.entries += block.entries;
+    this.rawKeySize += block.keyBytes + TRAILER_SIZE * block.entries;
+    this.rawValueSize += block.valueBytes;
+  }
+
+  /** Whether addRawBlock takes a block of this compression type: none, or this table's. */
+  acceptsRaw(compression: number): boolean {
+    return compression === CompressionType.None || compression === this.compression;
+  }
+
+  /** Indexes the block written last under a short separator between its last key and `next`. */
+  private indexUnindexed(next: Buffer): void {
+    const h = this.unindexed!;
+    this.unindexed = undefined;
+    const last = this.lastKey.subarray(0, this.lastKeyLen);
+    const sep = shortSeparator(last, next);
+    if (sep) this.addIndexEntry(sep, SEPARATOR_TRAILER, h);
+    else this.addIndexEntry(Buffer.from(last), SET_TRAILER, h);
   }
 
   /**
@@ -176,7 +244,13 @@ export class TableWriter {
   private writeTail(): WrittenTable {
     const last = this.lastKey.subarray(0, this.lastKeyLen);
     // The last data block (an empty one when the table is empty, so the index is never empty).
-    if (!this.data.empty || this.numDataBlocks === 0) {
+    if (this.unindexed) {
+      const h = this.unindexed;
+      this.unindexed = undefined;
+      const succ = shortSuccessor(last);
+      if (succ) this.addIndexEntry(succ, SEPARATOR_TRAILER, h);
+      else this.addIndexEntry(Buffer.from(last), SET_TRAILER, h);
+    } else if (!this.data.empty || this.numDataBlocks === 0) {
       const h = this.writeBlock(this.data.finish(), this.compression);
       this.numDataBlocks++;
       const succ = this.entries > 0 ? shortSuccessor(last) : undefined;

@@ -4,10 +4,10 @@
 //
 // Invariant between calls: everything in the base with keys below the last change fed has been written or
 // reused; `it`, when set, is positioned in ranges[index] on the first entry not yet handled.
-import type { ValueIterator } from "./iterator";
 import type { RangeRecord } from "./records";
 import type { RangeWriter } from "./range-writer";
 import type { RangeStore } from "./store";
+import type { CopyIterator } from "./table";
 
 export interface Change {
   key: Buffer;
@@ -17,7 +17,7 @@ export interface Change {
 
 export class Applier {
   private index = 0;
-  private it: ValueIterator | undefined;
+  private it: CopyIterator | undefined;
   private lastKey: Buffer | undefined;
   /** Number of changes that altered the result (a delete of a missing key does not). */
   effective = 0;
@@ -70,13 +70,20 @@ export class Applier {
 
   /**
    * Copies the rest of the open range, from the entry the iterator is on. The hot loop of a small commit on a
-   * big range: raw value bytes go from the reader to the writer untouched, with no per-entry closure.
+   * big range: whole data blocks go from the old file to the new one as stored (only their entries are
+   * hashed), and the entries of a block that cannot go whole are copied one by one.
    */
-  private copyRest(it: ValueIterator): void {
+  private copyRest(it: CopyIterator): void {
     const writer = this.writer;
     try {
-      do writer.add(it.key(), it.value());
-      while (it.next());
+      for (;;) {
+        if (it.atBlockStart() && writer.addBlock(it)) {
+          if (!it.nextBlock()) return;
+          continue;
+        }
+        writer.add(it.key(), it.value());
+        if (!it.next()) return;
+      }
     } catch (err) {
       throw this.store.corrupt(this.base[this.index].id, err);
     }
@@ -97,8 +104,9 @@ export class Applier {
           continue;
         }
         if (Buffer.compare(key, range.minKey) < 0) return undefined;
-        // One pass over the range: its blocks need not displace the ones lookups use from the block cache.
-        this.it = this.store.table(range.id).iterator({ fillCache: false });
+        // One pass over the range (its blocks need not displace the ones lookups use from the block cache),
+        // copying whole the blocks that hold no change.
+        this.it = this.store.table(range.id).copyIterator();
         if (!this.wrap(() => this.it!.first())) {
           this.it.close();
           this.it = undefined;
@@ -106,11 +114,16 @@ export class Applier {
           continue;
         }
       }
-      // The hot loop before a change: copy entries below `key` straight through (see copyRest).
+      // The hot loop before a change: copy what lies below `key` straight through (see copyRest); a block
+      // whose index bound is below `key` holds no key at or after it.
       const it = this.it;
       const writer = this.writer;
       try {
         for (;;) {
+          if (it.atBlockStart() && Buffer.compare(it.blockBound(), key) < 0 && writer.addBlock(it)) {
+            if (!it.nextBlock()) break;
+            continue;
+          }
           const current = it.key(); // a fresh Buffer per call: read it once
           const c = Buffer.compare(current, key);
           if (c === 0) return it.value();

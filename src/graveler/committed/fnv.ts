@@ -3,14 +3,14 @@
 // carry stays an exact small integer, so the loop runs on integer operations only (no division per byte).
 const PRIME_LOW = 0x1b3; // FNV prime = 2^40 + 0x1b3
 
-/** fnv1a64(key) mod `modulus`, for a modulus below 2^32. */
-export function fnv1a64Mod(key: Uint8Array, modulus: number): number {
+/** fnv1a64(key[0, length)) mod `modulus`, for a modulus below 2^32. */
+export function fnv1a64Mod(key: Uint8Array, modulus: number, length = key.length): number {
   // offset basis 0xcbf29ce484222325, least significant limb first
   let h0 = 0x2325;
   let h1 = 0x8422;
   let h2 = 0x9ce4;
   let h3 = 0xcbf2;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = 0; i < length; i++) {
     h0 ^= key[i];
     // (h3:h2:h1:h0) * (2^40 + 0x1b3) mod 2^64: 2^40 moves limb 0 to limb 2 and limb 1 to limb 3, 8 bits up.
     const t0 = h0 * PRIME_LOW;

@@ -6,6 +6,7 @@
 import type { RangeId } from "../ids";
 import { fnv1a64Mod } from "./fnv";
 import type { RangeRecord } from "./records";
+import type { CopyIterator } from "./table";
 import { TableBuilder, TableSink } from "./table-builder";
 
 export interface RangeShape {
@@ -35,6 +36,48 @@ export class RangeWriter {
     range.add(key, value);
     if (range.estimatedSize >= this.shape.maxRangeSize) this.closeCurrent();
     else if (range.estimatedSize >= this.shape.minRangeSize && fnv1a64Mod(key, this.shape.raggedness) === 0) this.closeCurrent();
+  }
+
+  /**
+   * Appends the data block `it` is on (at its first entry) whole: its stored bytes are copied and its entries
+   * only hashed, which is what adding them one by one would write, as long as no range boundary falls after
+   * one of its entries but the last. When one does (or the block's compression does not fit), nothing is
+   * added, `it` is back on the block's first entry, and false tells the caller to add the entries one by one.
+   * On success `it` is past the block's last entry: the caller moves it with nextBlock().
+   */
+  addBlock(it: CopyIterator): boolean {
+    const range = (this.current ??= new TableBuilder(this.sink, "ranges"));
+    const stored = it.storedBlock();
+    if (!range.acceptsBlock(stored.compression)) return false;
+    const { raggedness, minRangeSize, maxRangeSize } = this.shape;
+    const e = it.blockEntries();
+    const firstKey = Buffer.from(e.key.subarray(0, e.userKeyLength));
+    let size = range.estimatedSize;
+    let entries = 0;
+    let keyBytes = 0;
+    let valueBytes = 0;
+    let cut = false;
+    range.beginBlock();
+    do {
+      if (cut) {
+        // A boundary inside the block: give it back whole.
+        range.abandonBlock();
+        it.seekGE(firstKey);
+        return false;
+      }
+      const k = e.userKeyLength;
+      const v = e.valueLength;
+      range.hashRecord(e.key, k, e.data, e.valueOffset, v);
+      size += k + v;
+      keyBytes += k;
+      valueBytes += v;
+      entries++;
+      cut = size >= maxRangeSize || (size >= minRangeSize && fnv1a64Mod(e.key, raggedness, k) === 0);
+    } while (e.next());
+    const lastKey = Buffer.from(e.key.subarray(0, e.userKeyLength));
+    range.addBlock({ ...stored, firstKey, lastKey, entries, keyBytes, valueBytes });
+    if (cut) this.closeCurrent();
+    return true;
   }
 
   /** Appends an existing range unchanged; its keys must all follow what was written so far. */

@@ -5,7 +5,7 @@
 // The table's other identifying properties (min/max key, count) follow from the records, so identical content
 // gives an identical ID, whatever the repository or the moment it was written.
 import { createHash, Hash } from "node:crypto";
-import { createTableFile, TableFileWriter, TableOptions } from "./table";
+import { createTableFile, RawBlock, TableFileWriter, TableOptions } from "./table";
 
 export type TableType = "ranges" | "metaranges";
 
@@ -51,29 +51,77 @@ export class TableBuilder {
       vlen.writeUInt32BE(value.length);
       this.hash.update(vlen).update(value);
     } else {
-      // Typed-array writes: cheaper than Buffer#writeUInt32BE and Buffer#copy for the small keys and values here.
-      const s = this.scratch;
-      let p = this.used;
-      const k = key.length;
-      s[p] = k >>> 24;
-      s[p + 1] = k >>> 16;
-      s[p + 2] = k >>> 8;
-      s[p + 3] = k;
-      s.set(key, p + 4);
-      p += 4 + k;
-      const v = value.length;
-      s[p] = v >>> 24;
-      s[p + 1] = v >>> 16;
-      s[p + 2] = v >>> 8;
-      s[p + 3] = v;
-      s.set(value, p + 4);
-      this.used = p + 4 + v;
+      this.putRecord(key, key.length, value, 0, value.length);
     }
     // Keys are fresh Buffers nobody mutates (the SSTable iterator and the key-value store hand out copies).
     if (this.count === 0) this.minKey = key;
     this.maxKey = key;
     this.count++;
     this.estimatedSize += key.length + value.length;
+  }
+
+  /** Whether addBlock can take a block of this compression type. */
+  acceptsBlock(compression: number): boolean {
+    return this.writer.acceptsRaw(compression);
+  }
+
+  /**
+   * Starts a whole block: its records are hashed into the scratch buffer only, so that `abandonBlock` can take
+   * them back until `addBlock` commits them.
+   */
+  beginBlock(): void {
+    this.flushHash();
+  }
+
+  /** Hashes the record key[0, keyLength) → data[valueOffset, + valueLength) of a block being added whole. */
+  hashRecord(key: Uint8Array, keyLength: number, data: Uint8Array, valueOffset: number, valueLength: number): void {
+    const need = this.used + 8 + keyLength + valueLength;
+    if (need > this.scratch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.scratch.length));
+      this.scratch.copy(grown, 0, 0, this.used);
+      this.scratch = grown;
+    }
+    this.putRecord(key, keyLength, data, valueOffset, valueLength);
+  }
+
+  /**
+   * Appends a record to the scratch buffer, which has room for it. Typed-array writes and short loops: cheaper
+   * than Buffer#writeUInt32BE and Buffer#copy for the small keys and values here.
+   */
+  private putRecord(key: Uint8Array, keyLength: number, data: Uint8Array, valueOffset: number, valueLength: number): void {
+    const s = this.scratch;
+    let p = this.used;
+    s[p] = keyLength >>> 24;
+    s[p + 1] = keyLength >>> 16;
+    s[p + 2] = keyLength >>> 8;
+    s[p + 3] = keyLength;
+    p += 4;
+    if (keyLength > 64) s.set(key.subarray(0, keyLength), p);
+    else for (let i = 0; i < keyLength; i++) s[p + i] = key[i];
+    p += keyLength;
+    s[p] = valueLength >>> 24;
+    s[p + 1] = valueLength >>> 16;
+    s[p + 2] = valueLength >>> 8;
+    s[p + 3] = valueLength;
+    p += 4;
+    if (valueLength > 64) s.set(data.subarray(valueOffset, valueOffset + valueLength), p);
+    else for (let i = 0; i < valueLength; i++) s[p + i] = data[valueOffset + i];
+    this.used = p + valueLength;
+  }
+
+  /** Forgets the records hashed since beginBlock. */
+  abandonBlock(): void {
+    this.used = 0;
+  }
+
+  /** Appends the block whose records were hashed since beginBlock, copying its stored bytes. */
+  addBlock(block: RawBlock): void {
+    this.writer.addRawBlock(block);
+    if (this.count === 0) this.minKey = block.firstKey;
+    this.maxKey = block.lastKey;
+    this.count += block.entries;
+    this.estimatedSize += block.keyBytes + block.valueBytes;
+    if (this.used >= SCRATCH) this.flushHash();
   }
 
   private flushHash(): void {

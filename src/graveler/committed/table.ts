@@ -1,7 +1,10 @@
 // The only file that touches the SSTable codec: graveler's ranges and metaranges are RocksDB block-based tables
 // written and read through src/sstable. Keeping it here means a change in that API is a change in one place.
-import { BlockCache, TableReader, TableWriter } from "../../sstable";
+import { BlockCache, BlockCopyIterator, RawBlock, TableReader, TableWriter } from "../../sstable";
 import type { ValueIterator } from "./iterator";
+
+/** An iterator that can also hand out its current data block whole, for rewriting a range around a few changes. */
+export type CopyIterator = ValueIterator & BlockCopyIterator;
 
 export type Compression = "snappy" | "none";
 
@@ -13,6 +16,8 @@ export interface TableOptions {
 export interface OpenTable {
   /** `fillCache: false` for one-pass scans. */
   iterator(options?: { fillCache?: boolean }): ValueIterator;
+  /** A one-pass iterator whose unchanged blocks a TableFileWriter can copy (addRawBlock). */
+  copyIterator(): CopyIterator;
   get(key: Buffer): Buffer | undefined;
   userProperty(name: string): Buffer | undefined;
   close(): void;
@@ -20,6 +25,9 @@ export interface OpenTable {
 
 export interface TableFileWriter {
   add(key: Buffer, value: Buffer): void;
+  /** Whether addRawBlock takes blocks of this compression type. */
+  acceptsRaw(compression: number): boolean;
+  addRawBlock(block: RawBlock): void;
   setProperty(name: string, value: string | Buffer): void;
   finish(): void;
   abort(): void;
@@ -29,6 +37,8 @@ export function createTableFile(file: string, options: TableOptions): TableFileW
   const writer = TableWriter.toFile(file, { compression: options.compression, blockSize: options.blockSize });
   return {
     add: (key, value) => writer.add(key, value),
+    acceptsRaw: (compression) => writer.acceptsRaw(compression),
+    addRawBlock: (block) => writer.addRawBlock(block),
     setProperty: (name, value) => writer.setUserProperty(name, typeof value === "string" ? Buffer.from(value) : value),
     finish: () => void writer.finish(),
     abort: () => writer.abort(),
@@ -43,10 +53,11 @@ export function openTableFile(file: string, name: string, cache: BlockCache): Op
   const reader = TableReader.openFile(file, { cache, name });
   return {
     iterator: (options) => reader.iterator(options) as ValueIterator,
+    copyIterator: () => reader.copyIterator() as CopyIterator,
     get: (key) => reader.get(key) ?? undefined,
     userProperty: (name) => reader.properties.user.get(name),
     close: () => (reader as { close?: () => void }).close?.(),
   };
 }
 
-export type { BlockCache };
+export type { BlockCache, RawBlock };
