@@ -19,7 +19,14 @@ export interface LoadResult {
 
 const raw = (b: Buffer) => b;
 
-export class ChannelPool {
+/** What runLoad drives: unary calls of raw message bytes (ChannelPool over grpc-js, Http2ChannelPool without it). */
+export interface UnaryPool {
+  unary(path: string, body: Buffer, timeoutMs: number): Promise<Buffer>;
+  close(): void;
+}
+
+/** The load generator over grpc-js channels. */
+export class ChannelPool implements UnaryPool {
   private readonly clients: Client[];
   private next = 0;
 
@@ -50,7 +57,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Runs `clients` closed loops of Put against `path` for warmupMs + durationMs; measures only the latter. `cpu` reads the CPU seconds of the system under test. */
-export async function runLoad(pool: ChannelPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string, cpu?: () => number): Promise<LoadResult> {
+export async function runLoad(pool: UnaryPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string, cpu?: () => number): Promise<LoadResult> {
   const value = randomBytes(256);
   const latencies: number[] = [];
   let errors = 0;

@@ -1,10 +1,14 @@
 // raft-vs-etcd: Tarn's Raft library (three member processes, trivial KV state machine, durable log with
 // fsync, gRPC on loopback) against a three-member etcd cluster from Debian's etcd-server, in one run, with
-// the same load and the same client: unary gRPC Put (@grpc/grpc-js, identical PutRequest encoding), 256-byte
-// values, 1, 64 and 512 concurrent clients, aimed at the leader of each system.
+// the same load and the same client: unary gRPC Put (identical PutRequest encoding), 256-byte values, 1, 64
+// and 512 concurrent clients, aimed at the leader of each system.
 //
 //   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512] [--spread]
+//                                 [--client http2|grpc-js]
 //
+// --client picks the load generator's gRPC client, the same for both systems: http2 (default) is a lean
+// unary client straight on node:http2 (http2-pool.ts); grpc-js is @grpc/grpc-js, which costs about four
+// times as much client CPU per call and at 512 clients saturates the core it runs on, capping both systems.
 // --spread sends the calls round-robin to all three members of each system instead of the leader only
 // (followers forward to their leader: etcd inside its Raft layer, Tarn's RaftNode on its Raft stream).
 import * as fs from "node:fs";
@@ -14,9 +18,10 @@ import { freePorts } from "../../test/raft/process-kv";
 import { KvClient, KV_PATHS } from "../../test/raft/process-kv-rpc";
 import { MemberSpec, startMember, waitForLeader } from "../../test/raft/process-cluster";
 import { stopAllProcesses, waitUntil } from "../../test/support/processes";
-import { groupCpuSeconds } from "./cpu";
+import { groupCpuSeconds, processCpuSeconds } from "./cpu";
 import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "./etcd";
-import { ChannelPool, LoadResult, runLoad } from "./load";
+import { Http2ChannelPool } from "./http2-pool";
+import { ChannelPool, LoadResult, runLoad, UnaryPool } from "./load";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -27,7 +32,12 @@ const durationMs = Number(option("duration-ms", "5000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "1,64,512").split(",").map(Number);
 const spread = process.argv.includes("--spread");
+const clientKind = option("client", "http2");
+if (clientKind !== "http2" && clientKind !== "grpc-js") throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
 const CHANNELS = 8;
+
+/** The load generator's connections: `size` to each address, the same kind for both systems. */
+const makePool = (addresses: string[], size: number): UnaryPool => (clientKind === "http2" ? new Http2ChannelPool(addresses, size) : new ChannelPool(addresses, size));
 
 /** CPU microseconds the three members spent per acknowledged write in the measured window. */
 const cpuPerOp = (r: LoadResult): number => (r.cpuSeconds !== undefined && r.ops > 0 ? (r.cpuSeconds * 1e6) / r.ops : NaN);
@@ -44,10 +54,12 @@ const fmt = (r: LoadResult) =>
 
 interface Target {
   name: string;
-  pool: ChannelPool;
+  pool: UnaryPool;
   path: string;
   /** The member processes, for their CPU time. */
   pids: number[];
+  /** The leader's process, for its share of that CPU. */
+  leaderPid: number;
   stop(): Promise<void>;
 }
 
@@ -64,7 +76,7 @@ async function startTarn(root: string): Promise<Target> {
     const leader = await waitForLeader(clients, 30_000, procs);
     for (const c of clients.values()) c.close();
     const addresses = spread ? specs.map((s) => s.clientAddress) : [specs.find((s) => s.id === leader)!.clientAddress];
-    return { name: "tarn", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, pids: procs.map((p) => p.child.pid!), stop };
+    return { name: "tarn", pool: makePool(addresses, spread ? 3 : CHANNELS), path: KV_PATHS.put, pids: procs.map((p) => p.child.pid!), leaderPid: procs[specs.findIndex((s) => s.id === leader)].child.pid!, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -79,7 +91,7 @@ async function startEtcd(root: string): Promise<Target> {
   try {
     const leader = await findEtcdLeader(members, 60_000);
     const addresses = spread ? members.map((m) => m.clientAddress) : [leader.clientAddress];
-    return { name: "etcd", pool: new ChannelPool(addresses, spread ? 3 : CHANNELS), path: ETCD_PUT, pids: members.map((m) => m.proc!.child.pid!), stop };
+    return { name: "etcd", pool: makePool(addresses, spread ? 3 : CHANNELS), path: ETCD_PUT, pids: members.map((m) => m.proc!.child.pid!), leaderPid: leader.proc!.child.pid!, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -90,7 +102,7 @@ async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-raft-etcd-"));
   const aim = spread ? "round-robin to all 3 members (3 channels each)" : `to the leader (${CHANNELS} channels)`;
-  console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (@grpc/grpc-js) ${aim};`);
+  console.log(`raft-vs-etcd: 3 members each, fsync on, loopback; client = unary gRPC Put (${clientKind === "http2" ? "lean node:http2 client" : "@grpc/grpc-js"}) ${aim};`);
   console.log(`256-byte values, fresh key per write; ${warmupMs} ms warm-up + ${durationMs} ms measured per concurrency; load average ${loadAtStart.map((l) => l.toFixed(2)).join(" ")}`);
   console.log("us CPU/write: user+sys CPU of the three member processes (/proc/PID/stat) per acknowledged write, a figure machine load barely moves");
   try {
@@ -103,8 +115,15 @@ async function main(): Promise<void> {
     try {
       for (const n of concurrencies) {
         for (const [target, results] of [[tarnTarget, tarn], [etcdTarget, etcd]] as const) {
-          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`, () => groupCpuSeconds(target.pids));
-          console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}`);
+          // The leader's CPU is read beside the group's at the window's start and end (runLoad calls `cpu` twice).
+          const leaderCpu: number[] = [];
+          const cpu = () => {
+            leaderCpu.push(processCpuSeconds(target.leaderPid));
+            return groupCpuSeconds(target.pids);
+          };
+          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`, cpu);
+          const leaderUs = ((leaderCpu[leaderCpu.length - 1] - leaderCpu[0]) * 1e6) / Math.max(1, r.ops);
+          console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}  leader ${leaderUs.toFixed(0)} us CPU/write`);
           results.set(n, r);
         }
       }
@@ -140,7 +159,7 @@ async function main(): Promise<void> {
       };
     });
     console.log(`load average after the run ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, client: `grpc-js unary Put, same encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
+    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, client: `${clientKind} unary Put, same client and encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
   } finally {
     await stopAllProcesses();
     fs.rmSync(root, { recursive: true, force: true });

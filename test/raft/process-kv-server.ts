@@ -22,8 +22,8 @@ export type UnaryHandler = (request: Buffer, done: (err: CallError | null, respo
 const MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 const RESPONSE_HEADERS = { ":status": 200, "content-type": "application/grpc" };
 
-/** Frames one uncompressed gRPC message. */
-function frame(message: Buffer): Buffer {
+/** Frames one uncompressed gRPC message (also the benchmark's lean client, bench/raft-vs-etcd/http2-pool.ts). */
+export function frameMessage(message: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + message.length);
   out[0] = 0;
   out.writeUInt32BE(message.length, 1);
@@ -31,12 +31,12 @@ function frame(message: Buffer): Buffer {
   return out;
 }
 
-/** The message of a unary request body (5-byte prefix + message), or a CallError naming what is wrong. */
-export function unframeRequest(body: Buffer): Buffer | CallError {
-  if (body.length < 5) return { code: status.INTERNAL, details: `request body of ${body.length} bytes is shorter than a gRPC message prefix` };
-  if (body[0] !== 0) return { code: status.UNIMPLEMENTED, details: "compressed requests are not supported by this server" };
+/** The message of a unary request or response body (5-byte prefix + message), or a CallError naming what is wrong. */
+export function unframeMessage(body: Buffer, what = "request"): Buffer | CallError {
+  if (body.length < 5) return { code: status.INTERNAL, details: `${what} body of ${body.length} bytes is shorter than a gRPC message prefix` };
+  if (body[0] !== 0) return { code: status.UNIMPLEMENTED, details: `compressed ${what}s are not supported here` };
   const length = body.readUInt32BE(1);
-  if (length !== body.length - 5) return { code: status.INTERNAL, details: `request message of ${length} bytes in a body of ${body.length - 5}: expected exactly one message` };
+  if (length !== body.length - 5) return { code: status.INTERNAL, details: `${what} message of ${length} bytes in a body of ${body.length - 5}: expected exactly one message` };
   return body.subarray(5);
 }
 
@@ -54,7 +54,7 @@ function sendResponse(stream: http2.ServerHttp2Stream, message: Buffer): void {
   if (stream.destroyed || stream.closed) return; // the caller gave up (deadline or cancel)
   stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
   stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-  stream.end(frame(message));
+  stream.end(frameMessage(message));
 }
 
 /** An HTTP/2 (cleartext) server answering unary gRPC calls by path. */
@@ -82,7 +82,7 @@ export function createUnaryServer(methods: Record<string, UnaryHandler>): http2.
     stream.on("end", () => {
       if (bytes > MAX_REQUEST_BYTES) return sendError(stream, { code: status.RESOURCE_EXHAUSTED, details: `request of ${bytes} bytes exceeds ${MAX_REQUEST_BYTES}` });
       const body = chunks ? Buffer.concat(chunks) : (first ?? Buffer.alloc(0));
-      const request = unframeRequest(body);
+      const request = unframeMessage(body);
       if (!Buffer.isBuffer(request)) return sendError(stream, request);
       try {
         handler(request, (err, response) => (err ? sendError(stream, err) : sendResponse(stream, response ?? Buffer.alloc(0))));
