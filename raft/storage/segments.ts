@@ -22,7 +22,33 @@ export const OPEN_NEW = O_RDWR | O_CREAT | O_TRUNC | O_DSYNC;
 /** For repairs at start-up (no O_DSYNC: followed by an explicit fdatasync). */
 export const OPEN_REPAIR = O_RDWR;
 
-export const openWithFs: OpenLogFile = (file, flags) => fsp.open(file, flags);
+/**
+ * A LogFile on a plain descriptor with the callback API. fs/promises' FileHandle.write costs about 50 us
+ * of main-thread CPU per call before the write even starts (a 5 KB O_DSYNC write measured 117 us of CPU
+ * and 536 us wall through FileHandle, 77 us and 220 us through fs.write): once per batch on every member.
+ */
+class FdLogFile implements LogFile {
+  constructor(private readonly fd: number) {}
+
+  write(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
+    return new Promise((resolve, reject) => fs.write(this.fd, buffer, offset, length, position, (err, bytesWritten) => (err ? reject(err) : resolve({ bytesWritten }))));
+  }
+
+  datasync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  truncate(length: number): Promise<void> {
+    return new Promise((resolve, reject) => fs.ftruncate(this.fd, length, (err) => (err ? reject(err) : resolve())));
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => fs.close(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+}
+
+export const openWithFs: OpenLogFile = (file, flags) =>
+  new Promise((resolve, reject) => fs.open(file, flags, 0o666, (err, fd) => (err ? reject(err) : resolve(new FdLogFile(fd)))));
 
 const SEGMENT = /^(\d{16})\.wal$/;
 export const SNAPSHOT_META = "snapshot.meta";
