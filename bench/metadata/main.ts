@@ -9,6 +9,10 @@
 //   - linearizable stat calls (StatObject of a staged entry, ReadIndex on the leader) per second.
 //
 //   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512] [--channels 32]
+//                             [--workloads staging,branch,stat] [--no-etcd] [--cpu-prof DIR]
+//
+// --cpu-prof DIR writes a V8 CPU profile of each tarn process there (open in Chrome DevTools); --no-etcd
+// and --workloads run a part of it while working on one figure.
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -31,6 +35,9 @@ const concurrencies = option("clients", "64,512").split(",").map(Number);
 // TarnClients (one gRPC channel per member each) the callers share in turn, and as many channels to etcd's
 // leader: grpc-js serializes much of a channel's work, so both sides get the same number.
 const CHANNELS = Number(option("channels", "32"));
+const workloads = new Set(option("workloads", "staging,branch,stat").split(","));
+const withEtcd = !process.argv.includes("--no-etcd");
+const profileDir = option("cpu-prof", "");
 const REPO = "bench";
 const ADMIN = { accessKeyId: "AKIATARNBENCHADMIN01", secretAccessKey: "tarn-bench-admin-secret-0123456789" };
 const TARN_BIN = path.join(__dirname, "..", "..", "..", "bin", "tarn");
@@ -49,7 +56,7 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
   const env = { ...process.env, TARN_CLUSTER_SECRET: "tarn-bench-cluster-secret-0123456789", TARN_ADMIN_ACCESS_KEY_ID: ADMIN.accessKeyId, TARN_ADMIN_SECRET_ACCESS_KEY: ADMIN.secretAccessKey };
   const snapshots = `local://${path.join(root, "snapshots")}`;
   const procs: StartedProcess[] = ids.map((id, i) =>
-    startProcess(process.execPath, [TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
+    startProcess(process.execPath, [...(process.env.TARN_BENCH_NODE_FLAGS ? process.env.TARN_BENCH_NODE_FLAGS.split(" ") : []), ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir)] : []), TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
   );
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
   const clients = Array.from({ length: CHANNELS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 } }));
@@ -60,6 +67,21 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
     stop: async () => {
       for (const c of clients) c.close();
       await Promise.all(procs.map((p) => p.stop()));
+    },
+  };
+}
+
+/** A three-member etcd and a pool of channels to its leader (bench/raft-vs-etcd's code). */
+async function startEtcd(dir: string): Promise<{ pool: ChannelPool; pids: number[]; stop(): Promise<void> }> {
+  const members = startEtcdCluster(dir, await Promise.all(Array.from({ length: 6 }, () => freePort())));
+  const leader = await findEtcdLeader(members, 60_000);
+  const pool = new ChannelPool(leader.clientAddress, CHANNELS);
+  return {
+    pool,
+    pids: members.map((m) => m.proc!.child.pid!),
+    stop: async () => {
+      pool.close();
+      await Promise.all(members.map((m) => m.proc?.stop()));
     },
   };
 }
@@ -92,20 +114,27 @@ async function closedLoop(callers: number, op: (caller: number, n: number) => Pr
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
   const cpuBefore = cpu?.();
+  const clientBefore = process.cpuUsage();
   const began = process.hrtime.bigint();
   await new Promise((r) => setTimeout(r, durationMs));
   stop = true;
   const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
   const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
+  const client = process.cpuUsage(clientBefore);
   await Promise.all(loops);
   if (errors > 0) console.log(`  (${errors} errors; first: ${(firstError as Error).message})`);
   const sorted = Float64Array.from(latencies).sort();
-  return { clients: callers, ops: latencies.length, errors, opsPerSec: latencies.length / elapsedS, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuSeconds };
+  return { clients: callers, ops: latencies.length, errors, opsPerSec: latencies.length / elapsedS, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuSeconds, clientCpuSeconds: (client.user + client.system) / 1e6 };
 }
 
-const fmt = (r: LoadResult) =>
-  `${r.opsPerSec.toFixed(0).padStart(7)} ops/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors${r.cpuSeconds !== undefined ? `, ${r.cpuSeconds.toFixed(1)} CPU s in the servers` : ""})`;
 const round = (v: number) => Math.round(v * 100) / 100;
+/** CPU milliseconds per operation, or undefined when not measured. */
+const perOp = (cpuSeconds: number | undefined, r: LoadResult) => (cpuSeconds === undefined || r.ops === 0 ? undefined : round((cpuSeconds * 1000) / r.ops));
+const fmt = (r: LoadResult) =>
+  `${r.opsPerSec.toFixed(0).padStart(7)} ops/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors` +
+  `${r.cpuSeconds !== undefined ? `, CPU/op servers ${perOp(r.cpuSeconds, r)} ms` : ""}${r.clientCpuSeconds !== undefined ? ` client ${perOp(r.clientCpuSeconds, r)} ms` : ""}, load ${os.loadavg()[0].toFixed(2)})`;
+/** The CPU figures of a row: per operation, in the servers and in this (client) process. */
+const cpuFields = (prefix: string, r: LoadResult) => ({ [`${prefix}_server_cpu_ms_per_op`]: perOp(r.cpuSeconds, r), [`${prefix}_client_cpu_ms_per_op`]: perOp(r.clientCpuSeconds, r) });
 
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map(round);
@@ -114,10 +143,7 @@ async function main(): Promise<void> {
   console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
   try {
     const tarn = await startTarnCluster(root);
-    const etcdMembers = startEtcdCluster(path.join(root, "etcd"), await Promise.all(Array.from({ length: 6 }, () => freePort())));
-    const etcdLeader = await findEtcdLeader(etcdMembers, 60_000);
-    const etcdPool = new ChannelPool(etcdLeader.clientAddress, CHANNELS);
-    const etcdPids = etcdMembers.map((m) => m.proc!.child.pid!);
+    const etcd = withEtcd ? await startEtcd(path.join(root, "etcd")) : undefined;
     const client = (c: number) => tarn.clients[c % tarn.clients.length];
     const rows: Record<string, unknown>[] = [];
     try {
@@ -128,38 +154,41 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(ns, "data", "shared"), "x");
       const value = randomBytes(128).toString("hex"); // 256 bytes, as etcd's values
 
-      for (const n of concurrencies) {
+      for (const n of workloads.has("staging") ? concurrencies : []) {
         const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, physicalAddress: "data/shared", userMetadata: { v: value } }), () => groupCpuSeconds(tarn.pids));
         console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}`);
-        const e = await runLoad(etcdPool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`, () => groupCpuSeconds(etcdPids));
-        console.log(`etcd put             clients=${String(n).padStart(3)}  ${fmt(e)}`);
-        console.log(`  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
-        rows.push({
-          clients: n,
-          tarn_ops_per_s: Math.round(t.opsPerSec),
-          etcd_ops_per_s: Math.round(e.opsPerSec),
-          tarn_p50_ms: round(t.p50Ms),
-          etcd_p50_ms: round(e.p50Ms),
-          tarn_p99_ms: round(t.p99Ms),
-          etcd_p99_ms: round(e.p99Ms),
-          throughput_ratio: round(t.opsPerSec / e.opsPerSec),
-          tarn_errors: t.errors,
-          etcd_errors: e.errors,
-        });
+        const row: Record<string, unknown> = { clients: n, tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t) };
+        if (etcd) {
+          const e = await runLoad(etcd.pool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`, () => groupCpuSeconds(etcd.pids));
+          console.log(`etcd put             clients=${String(n).padStart(3)}  ${fmt(e)}`);
+          console.log(`  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
+          Object.assign(row, {
+            etcd_ops_per_s: Math.round(e.opsPerSec),
+            etcd_p50_ms: round(e.p50Ms),
+            etcd_p99_ms: round(e.p99Ms),
+            throughput_ratio: round(t.opsPerSec / e.opsPerSec),
+            etcd_errors: e.errors,
+            ...cpuFields("etcd", e),
+          });
+        }
+        rows.push({ ...row, load_average: round(os.loadavg()[0]) });
       }
 
-      const branches = await closedLoop(64, (c, i) => client(c).createBranch({ repository: REPO, name: `b-${c}-${i}`, source: "main" }), () => groupCpuSeconds(tarn.pids));
-      console.log(`tarn branch creations clients= 64  ${fmt(branches)}  (target ≥ 3000/s)`);
-      rows.push({ workload: "branch_create", clients: 64, tarn_ops_per_s: Math.round(branches.opsPerSec), tarn_p50_ms: round(branches.p50Ms), tarn_p99_ms: round(branches.p99Ms), target_ops_per_s: 3000, tarn_errors: branches.errors });
+      if (workloads.has("branch")) {
+        const branches = await closedLoop(64, (c, i) => client(c).createBranch({ repository: REPO, name: `b-${c}-${i}`, source: "main" }), () => groupCpuSeconds(tarn.pids));
+        console.log(`tarn branch creations clients= 64  ${fmt(branches)}  (target ≥ 3000/s)`);
+        rows.push({ workload: "branch_create", clients: 64, tarn_ops_per_s: Math.round(branches.opsPerSec), tarn_p50_ms: round(branches.p50Ms), tarn_p99_ms: round(branches.p99Ms), target_ops_per_s: 3000, tarn_errors: branches.errors, ...cpuFields("tarn", branches), load_average: round(os.loadavg()[0]) });
+      }
 
-      await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", physicalAddress: "data/shared", userMetadata: { v: value } });
-      const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), () => groupCpuSeconds(tarn.pids));
-      console.log(`tarn linearizable stat clients= 64  ${fmt(stats)}`);
-      rows.push({ workload: "stat_linearizable", clients: 64, tarn_ops_per_s: Math.round(stats.opsPerSec), tarn_p50_ms: round(stats.p50Ms), tarn_p99_ms: round(stats.p99Ms), tarn_errors: stats.errors });
+      if (workloads.has("stat")) {
+        await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", physicalAddress: "data/shared", userMetadata: { v: value } });
+        const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), () => groupCpuSeconds(tarn.pids));
+        console.log(`tarn linearizable stat clients= 64  ${fmt(stats)}`);
+        rows.push({ workload: "stat_linearizable", clients: 64, tarn_ops_per_s: Math.round(stats.opsPerSec), tarn_p50_ms: round(stats.p50Ms), tarn_p99_ms: round(stats.p99Ms), tarn_errors: stats.errors, ...cpuFields("tarn", stats), load_average: round(os.loadavg()[0]) });
+      }
     } finally {
-      etcdPool.close();
       await tarn.stop();
-      await Promise.all(etcdMembers.map((m) => m.proc?.stop()));
+      await etcd?.stop();
     }
     console.log(`load average after the run ${os.loadavg().map(round).join(" ")}`);
     console.log(JSON.stringify({ bench: "metadata", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, results: rows }));

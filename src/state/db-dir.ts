@@ -64,6 +64,15 @@ export class SwapGate {
   private drained?: () => void;
   private swapping?: Promise<void>;
 
+  /**
+   * Runs a synchronous read now when no swap is in progress (nothing can start one before it returns), else
+   * once the swap is done.
+   */
+  readNow<T>(fn: () => T): T | Promise<T> {
+    if (!this.swapping) return fn();
+    return this.read(async () => fn());
+  }
+
   async read<T>(fn: () => Promise<T>): Promise<T> {
     while (this.swapping) await this.swapping;
     this.readers++;

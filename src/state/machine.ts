@@ -133,7 +133,7 @@ export class TarnStateMachine implements StateMachine {
       const commands = fresh.map((e) => decodeOrError(e.data));
       // Every key a precondition looks at, read once before the group: the database does not change until
       // the group's batch is written, and the overlay holds what earlier commands of the group wrote.
-      const base = await this.prefetch(commands);
+      const base = this.prefetch(commands);
       const overlay = new Map<string, Buffer | undefined>();
       const ops: Op[] = [];
       const byIndex = new Map<number, Uint8Array>();
@@ -255,9 +255,13 @@ export class TarnStateMachine implements StateMachine {
 
   // ---- local reads --------------------------------------------------------------------------------------
 
-  get(key: Buffer): Promise<KvRecord | undefined> {
-    return this.gate.read(async () => {
-      const raw = await this.db.get(userKey(key));
+  /**
+   * One record as applied here. LevelDB's synchronous get (a few µs; the async one costs 20-40 µs of CPU in
+   * promise and thread-pool hand-offs) on the database as the last apply batch left it.
+   */
+  get(key: Buffer): KvRecord | undefined | Promise<KvRecord | undefined> {
+    return this.gate.readNow(() => {
+      const raw = this.db.getSync(userKey(key));
       return raw ? { key, ...decodeStored(raw) } : undefined;
     });
   }
@@ -294,7 +298,7 @@ export class TarnStateMachine implements StateMachine {
 
   // ---- internals ----------------------------------------------------------------------------------------
 
-  private async prefetch(commands: (KvBatch | MalformedCommandError)[]): Promise<Map<string, Buffer | undefined>> {
+  private prefetch(commands: (KvBatch | MalformedCommandError)[]): Map<string, Buffer | undefined> {
     const keys = new Map<string, Buffer>();
     for (const c of commands) {
       if (c instanceof MalformedCommandError) continue;
@@ -304,10 +308,7 @@ export class TarnStateMachine implements StateMachine {
       }
     }
     const base = new Map<string, Buffer | undefined>();
-    if (keys.size === 0) return base;
-    const values = await this.db.getMany([...keys.values()]);
-    let i = 0;
-    for (const hex of keys.keys()) base.set(hex, values[i++]);
+    for (const [hex, key] of keys) base.set(hex, this.db.getSync(key));
     return base;
   }
 

@@ -8,16 +8,18 @@ describe("state: shared ReadIndex rounds", () => {
     const barrier = new ReadBarrier(() => new Promise<void>((resolve, reject) => rounds.push({ resolve, reject })));
     const done: string[] = [];
     const first = barrier.wait().then(() => done.push("first"));
+    const sameTurn = barrier.wait().then(() => done.push("same turn"));
+    await Promise.resolve(); // a later turn: the round is no longer joinable
     const later = Array.from({ length: 100 }, (_, i) => barrier.wait().then(() => done.push(`later${i}`)));
     assert.equal(rounds.length, 1, "one round in flight");
     rounds[0].resolve();
-    await first;
+    await Promise.all([first, sameTurn]);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(done, ["first"], "reads that arrived during round 1 wait for round 2");
+    assert.deepEqual(done, ["first", "same turn"], "a read in the turn that issued round 1 shares it; later ones wait for round 2");
     assert.equal(rounds.length, 2, "round 2 issued once round 1 finished");
     rounds[1].resolve();
     await Promise.all(later);
-    assert.equal(done.length, 101);
+    assert.equal(done.length, 102);
     assert.equal(rounds.length, 2);
 
     // A failed round fails the reads that waited for it; the next read starts a new one.

@@ -1,10 +1,10 @@
 // ObjectService: uploads hand out a physical address and a way to write it, StageObject links the entry;
 // reads hand out a way to read the bytes. Object bytes never pass through this service.
 import { failedPrecondition, hasCode, invalidArgument, notFound, TarnError } from "../../errors";
-import { branchId, path as validPath, repositoryId, type Entry, type Repository } from "../../graveler";
-import { keys } from "../../graveler/keys";
+import { encodeEntry, path as validPath, type Entry, type Repository } from "../../graveler";
 import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
+import { stageOnBranch, stagingTarget } from "../staging-write";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ObjectError,
   PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
@@ -16,7 +16,6 @@ const MAX_STATS = 1000;
 /** Errors that concern one lookup of a StatObjects call; others (corruption, unavailable) fail the call. */
 const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
 const LIST_BATCH = 1000;
-const STAGE_RETRIES = 20;
 
 export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHandlers {
   /** The repository, after checking that the branch exists. */
@@ -89,7 +88,8 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
     }),
 
     StageObject: unary(async (r: StageObjectRequest) => {
-      const repository = await onBranch(r.repository, r.branch);
+      const target = await stagingTarget(kv, graveler, r.repository, r.branch);
+      const repository = target.repository;
       const p = validPath(r.path);
       const key = keyOf(repository, r.physicalAddress, r.addressType === "ADDRESS_TYPE_FULL");
       if (r.sizeBytes < 0) throw invalidArgument(`invalid size_bytes ${r.sizeBytes}`);
@@ -120,7 +120,8 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
         contentType: r.contentType || info.contentType || undefined,
         metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
       };
-      await graveler.setObject(r.repository, r.branch, p, entry);
+      const value = encodeEntry(entry);
+      await stageOnBranch(kv, graveler, target, (token) => [graveler.staging.setMutation(token, p, value)]);
       return objectStats(p, entry);
     }),
 
@@ -186,7 +187,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
     DeleteObjects: unary(async (r: DeleteObjectsRequest) => {
       if (r.paths.length > MAX_DELETE) throw invalidArgument(`${r.paths.length} paths given: at most ${MAX_DELETE} per call`);
       const paths = r.paths.map((p) => validPath(p));
-      const repository = await onBranch(r.repository, r.branch);
+      const target = await stagingTarget(kv, graveler, r.repository, r.branch);
       const errors: ObjectError[] = [];
       const present: string[] = [];
       for (const p of new Set(paths)) {
@@ -194,20 +195,9 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
         if (found) present.push(p);
         else errors.push({ path: p, code: "NOT_FOUND", message: `object ${p} not found on branch ${r.branch} of repository ${r.repository}` });
       }
-      // One batch of tombstones in the branch's current staging token, conditional on the branch record
-      // (as graveler stages writes), so a concurrent commit cannot split it.
-      for (let attempt = 0; present.length > 0; attempt++) {
-        const b = await graveler.refs.getBranch(repositoryId(repository.id), branchId(r.branch));
-        try {
-          await kv.write({
-            preconditions: [{ key: keys.branch(repositoryId(repository.id), branchId(r.branch)), equals: b.raw }],
-            mutations: present.map((p) => graveler.staging.setMutation(b.record.stagingToken, p, undefined)),
-          });
-          break;
-        } catch (err) {
-          if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
-        }
-      }
+      // One batch of tombstones in the branch's current staging token (staging-write.ts), so a concurrent
+      // commit cannot split it.
+      if (present.length > 0) await stageOnBranch(kv, graveler, target, (token) => present.map((p) => graveler.staging.setMutation(token, p, undefined)));
       return { errors };
     }),
   };
