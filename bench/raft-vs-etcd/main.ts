@@ -4,8 +4,10 @@
 // and 512 concurrent clients, aimed at the leader of each system.
 //
 //   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512] [--spread]
-//                                 [--client http2|grpc-js]
+//                                 [--client http2|grpc-js] [--rounds 1]
 //
+// --rounds N measures each concurrency N times, tarn and etcd alternating, and reports each system's round
+// with the median throughput: on a shared machine one unlucky window otherwise decides the figure.
 // --client picks the load generator's gRPC client, the same for both systems: http2 (default) is a lean
 // unary client straight on node:http2 (http2-pool.ts); grpc-js is @grpc/grpc-js, which costs about four
 // times as much client CPU per call and at 512 clients saturates the core it runs on, capping both systems.
@@ -32,6 +34,7 @@ const durationMs = Number(option("duration-ms", "5000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "1,64,512").split(",").map(Number);
 const spread = process.argv.includes("--spread");
+const rounds = Math.max(1, Number(option("rounds", "1")));
 const clientKind = option("client", "http2");
 if (clientKind !== "http2" && clientKind !== "grpc-js") throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
 const CHANNELS = 8;
@@ -51,6 +54,9 @@ const share = (r: LoadResult): number => Math.round((100 * (r.clientCpuSeconds ?
 
 const fmt = (r: LoadResult) =>
   `${r.opsPerSec.toFixed(0).padStart(7)} writes/s  ${cpuPerOp(r).toFixed(0).padStart(5)} us CPU/write (${clientLoad(r, durationMs / 1000)})  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors)`;
+
+/** The round with the median throughput (the lower middle one for an even count). */
+const medianRound = (results: LoadResult[]): LoadResult => [...results].sort((a, b) => a.opsPerSec - b.opsPerSec)[Math.floor((results.length - 1) / 2)];
 
 interface Target {
   name: string;
@@ -114,18 +120,24 @@ async function main(): Promise<void> {
     const etcd = new Map<number, LoadResult>();
     try {
       for (const n of concurrencies) {
-        for (const [target, results] of [[tarnTarget, tarn], [etcdTarget, etcd]] as const) {
-          // The leader's CPU is read beside the group's at the window's start and end (runLoad calls `cpu` twice).
-          const leaderCpu: number[] = [];
-          const cpu = () => {
-            leaderCpu.push(processCpuSeconds(target.leaderPid));
-            return groupCpuSeconds(target.pids);
-          };
-          const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}`, cpu);
-          const leaderUs = ((leaderCpu[leaderCpu.length - 1] - leaderCpu[0]) * 1e6) / Math.max(1, r.ops);
-          console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}  leader ${leaderUs.toFixed(0)} us CPU/write`);
-          results.set(n, r);
+        const measured = new Map<string, LoadResult[]>();
+        for (let round = 1; round <= rounds; round++) {
+          for (const target of [tarnTarget, etcdTarget]) {
+            // The leader's CPU is read beside the group's at the window's start and end (runLoad calls `cpu` twice).
+            const leaderCpu: number[] = [];
+            const cpu = () => {
+              leaderCpu.push(processCpuSeconds(target.leaderPid));
+              return groupCpuSeconds(target.pids);
+            };
+            const r = await runLoad(target.pool, target.path, n, warmupMs, durationMs, `${target.name}-${n}-${round}`, cpu);
+            const leaderUs = ((leaderCpu[leaderCpu.length - 1] - leaderCpu[0]) * 1e6) / Math.max(1, r.ops);
+            const label = rounds > 1 ? ` round ${round}/${rounds}` : "";
+            console.log(`${target.name}  clients=${String(n).padStart(3)}  ${fmt(r)}  leader ${leaderUs.toFixed(0)} us CPU/write  load ${os.loadavg()[0].toFixed(2)}${label}`);
+            measured.set(target.name, [...(measured.get(target.name) ?? []), r]);
+          }
         }
+        tarn.set(n, medianRound(measured.get("tarn")!));
+        etcd.set(n, medianRound(measured.get("etcd")!));
       }
     } finally {
       for (const t of [tarnTarget, etcdTarget]) {
@@ -159,7 +171,7 @@ async function main(): Promise<void> {
       };
     });
     console.log(`load average after the run ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, client: `${clientKind} unary Put, same client and encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
+    console.log(JSON.stringify({ bench: "raft-vs-etcd", machine: { cores: os.cpus().length, memory: os.totalmem() }, load_average_at_start: loadAtStart, load_average_at_end: os.loadavg().map((l) => Math.round(l * 100) / 100), rounds, client: `${clientKind} unary Put, same client and encoding for both, ${spread ? "spread over all members" : "to the leader"}`, results: rows }));
   } finally {
     await stopAllProcesses();
     fs.rmSync(root, { recursive: true, force: true });
