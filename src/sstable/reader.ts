@@ -68,6 +68,8 @@ export class TableReader implements BlockLoader {
   private lookup: TableIteratorImpl | undefined;
   private readonly pinnedPartitions = new Map<number, { size: number; block: Block }>();
   private closed = false;
+  /** The stored bytes of the data block read from the source last (verified), for storedBlock(). */
+  private lastVerified: { offset: number; stored: Buffer } | undefined;
 
   private constructor(
     private readonly source: Source,
@@ -157,6 +159,7 @@ export class TableReader implements BlockLoader {
     }
     const stored = this.source.read(h.offset, h.size + BLOCK_TRAILER_SIZE, mode.sequential);
     let contents = openBlock(stored, h.size, this.footer.checksumType, this.name, where);
+    if (what === "data block") this.lastVerified = { offset: h.offset, stored };
     // An uncompressed block read through the read-ahead window is a view of 512 KiB: copy what we keep.
     const cacheIt = this.cache !== undefined && mode.fillCache;
     const pinIt = this.cache === undefined && what === "index partition";
@@ -172,8 +175,14 @@ export class TableReader implements BlockLoader {
     this.checkOpen();
     const where = `data block at ${offset}`;
     if (!handleWithin({ offset, size }, this.blocksEnd)) throw new CorruptionError(this.name, `${where}: handle ${formatHandle({ offset, size })} points outside the file's ${this.blocksEnd} bytes of blocks`);
-    const stored = this.source.read(offset, size + BLOCK_TRAILER_SIZE, true);
-    verifyBlock(stored, size, this.footer.checksumType, this.name, where);
+    let stored: Buffer;
+    const last = this.lastVerified;
+    if (last && last.offset === offset && last.stored.length === size + BLOCK_TRAILER_SIZE) {
+      stored = last.stored; // the bytes the iterator's block was just decoded from, checksum verified then
+    } else {
+      stored = this.source.read(offset, size + BLOCK_TRAILER_SIZE, true);
+      verifyBlock(stored, size, this.footer.checksumType, this.name, where);
+    }
     const crc32c = this.footer.checksumType === ChecksumType.Crc32c;
     return { body: stored.subarray(0, size), compression: stored[size], crc32cTrailer: crc32c ? stored.subarray(size, size + BLOCK_TRAILER_SIZE) : undefined, contentsLength };
   }

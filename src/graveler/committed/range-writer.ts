@@ -4,7 +4,7 @@
 // and always once it reaches maxSize. Reusing an existing range (addRange) closes the range being written,
 // so boundaries depend on content and on what was reused, never on where the writing started.
 import type { RangeId } from "../ids";
-import { fnv1a64Mod } from "./fnv";
+import { SortedKeysFnv } from "./fnv";
 import type { RangeRecord } from "./records";
 import type { CopyIterator } from "./table";
 import { TableBuilder, TableSink } from "./table-builder";
@@ -26,16 +26,21 @@ export class RangeWriter {
   /** IDs of ranges this writer wrote (not reused). */
   readonly written: RangeId[] = [];
 
+  /** Boundary hashes of the keys written, in order (each key hashed from where it departs from the last). */
+  private readonly fnv: SortedKeysFnv;
+
   constructor(
     private readonly sink: TableSink,
     private readonly shape: RangeShape,
-  ) {}
+  ) {
+    this.fnv = new SortedKeysFnv(shape.raggedness);
+  }
 
   add(key: Buffer, value: Buffer): void {
     const range = (this.current ??= new TableBuilder(this.sink, "ranges"));
     range.add(key, value);
     if (range.estimatedSize >= this.shape.maxRangeSize) this.closeCurrent();
-    else if (range.estimatedSize >= this.shape.minRangeSize && fnv1a64Mod(key, this.shape.raggedness) === 0) this.closeCurrent();
+    else if (range.estimatedSize >= this.shape.minRangeSize && this.fnv.mod(key) === 0) this.closeCurrent();
   }
 
   /**
@@ -49,7 +54,8 @@ export class RangeWriter {
     const range = (this.current ??= new TableBuilder(this.sink, "ranges"));
     const stored = it.storedBlock();
     if (!range.acceptsBlock(stored.compression)) return false;
-    const { raggedness, minRangeSize, maxRangeSize } = this.shape;
+    const { minRangeSize, maxRangeSize } = this.shape;
+    const fnv = this.fnv;
     const e = it.blockEntries();
     const firstKey = Buffer.from(e.key.subarray(0, e.userKeyLength));
     let size = range.estimatedSize;
@@ -72,7 +78,7 @@ export class RangeWriter {
       keyBytes += k;
       valueBytes += v;
       entries++;
-      cut = size >= maxRangeSize || (size >= minRangeSize && fnv1a64Mod(e.key, raggedness, k) === 0);
+      cut = size >= maxRangeSize || (size >= minRangeSize && fnv.mod(e.key, k) === 0);
     } while (e.next());
     const lastKey = Buffer.from(e.key.subarray(0, e.userKeyLength));
     range.addBlock({ ...stored, firstKey, lastKey, entries, keyBytes, valueBytes });
