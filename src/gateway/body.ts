@@ -3,7 +3,7 @@
 import { CHECKSUM_HEADERS, type Expectation } from "./checksums";
 import { header, type Context } from "./context";
 import { s3 } from "./errors";
-import { decodeDigest, PayloadVerifier } from "./payload";
+import { decodeDigest, PayloadDecoder, PayloadVerifier, type PayloadOptions } from "./payload";
 
 /** Bytes the decoded body must have (x-amz-decoded-content-length for aws-chunked, else Content-Length). */
 export function declaredLength(ctx: Context): number {
@@ -39,32 +39,84 @@ export function expectations(ctx: Context): Expectation[] {
   return out;
 }
 
-/** The request body through a verifier: pipe it on, then read `md5Hex` and `size` once it ended. */
-export function verifiedBody(ctx: Context, length = declaredLength(ctx), options: { md5?: boolean } = {}): PayloadVerifier {
+function payloadOptions(ctx: Context, length: number, options: { md5?: boolean }): PayloadOptions {
   const mode = ctx.auth.body;
-  const verifier = new PayloadVerifier({
+  return {
     ...options,
     declaredLength: length,
     chunked: mode.kind === "chunked" ? { signing: mode.signing, trailer: mode.trailer } : undefined,
     expectations: expectations(ctx),
-  });
-  const hungUp = () => verifier.destroy(s3.incompleteBody("the client hung up before the body ended"));
+  };
+}
+
+const hungUp = () => s3.incompleteBody("the client hung up before the body ended");
+
+/** The request body through a verifier: pipe it on, then read `md5Hex` and `size` once it ended. */
+export function verifiedBody(ctx: Context, length = declaredLength(ctx), options: { md5?: boolean } = {}): PayloadVerifier {
+  const verifier = new PayloadVerifier(payloadOptions(ctx, length, options));
   if (ctx.req.destroyed && !ctx.req.complete) {
-    hungUp();
+    verifier.destroy(hungUp());
     return verifier;
   }
   ctx.req.on("close", () => {
-    if (!ctx.req.complete) hungUp();
+    if (!ctx.req.complete) verifier.destroy(hungUp());
   });
   ctx.req.pipe(verifier);
   return verifier;
+}
+
+export interface WholeBody {
+  data: Buffer;
+  /** Hex MD5 when asked for, else "". */
+  md5Hex: string;
+}
+
+/**
+ * A body read whole into memory and verified, without a stream in between: for bodies known to be small
+ * (the caller checks the declared length). Rejects with the S3 error that failed it.
+ */
+export function wholeBody(ctx: Context, length = declaredLength(ctx), options: { md5?: boolean } = {}): Promise<WholeBody> {
+  return new Promise((resolve, reject) => {
+    const pieces: Buffer[] = [];
+    const decoder = new PayloadDecoder(payloadOptions(ctx, length, options), (piece) => pieces.push(piece));
+    const req = ctx.req;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      req.resume(); // the rest is read and dropped, so the connection can serve the error answer
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        decoder.write(chunk);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (req.destroyed && !req.complete) return fail(hungUp());
+    req.on("data", onData);
+    req.on("error", () => fail(hungUp()));
+    req.on("close", () => {
+      if (!req.complete) fail(hungUp());
+    });
+    req.on("end", () => {
+      if (settled) return;
+      try {
+        decoder.end();
+      } catch (err) {
+        return fail(err);
+      }
+      settled = true;
+      resolve({ data: pieces.length === 1 ? pieces[0] : Buffer.concat(pieces), md5Hex: decoder.md5Hex });
+    });
+  });
 }
 
 /** A small body (XML requests) read whole, verified, at most `limit` bytes. */
 export async function smallBody(ctx: Context, limit = 2 * 1024 * 1024): Promise<Buffer> {
   const length = declaredLength(ctx);
   if (length > limit) throw s3.invalidRequest(`the request body of ${length} bytes is larger than the ${limit} bytes allowed`);
-  const chunks: Buffer[] = [];
-  for await (const c of verifiedBody(ctx, length)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  return (await wholeBody(ctx, length, { md5: false })).data;
 }

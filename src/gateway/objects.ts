@@ -3,13 +3,16 @@ import { pipeline } from "node:stream/promises";
 import { hasCode } from "../errors";
 import type * as M from "../metadata/messages";
 import { checkObjectPath, splitRefPath } from "./address";
-import { declaredLength, expectations, smallBody, verifiedBody } from "./body";
+import { declaredLength, expectations, smallBody, verifiedBody, wholeBody } from "./body";
 import { evaluate, parseRange } from "./conditions";
 import { header, httpDate, isoDate, quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
 import { s3, S3Error, toS3Error } from "./errors";
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
-import { readFromStore, readSmall, storeEtagIsMd5, writeToStore, type ByteRange } from "./store-io";
+import { readFromStore, readSmall, storeEtagIsMd5, writeBytesToStore, writeToStore, type ByteRange } from "./store-io";
+
+/** PUT bodies up to this size are read into memory whole (wholeBody) rather than streamed. */
+const SMALL_PUT = 256 * 1024;
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 export interface ObjectRef {
@@ -139,8 +142,16 @@ export async function putObject(ctx: Context): Promise<void> {
   } catch (err) {
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
+  const md5 = !storeEtagIsMd5(prepared);
+  if (length <= SMALL_PUT) {
+    // Read whole and verified before anything is written: no stream per request, one write to the store.
+    const body = await wholeBody(ctx, length, { md5 });
+    const storeEtag = await writeBytesToStore(prepared, body.data, `upload of ${o.key} to ${o.repository}`);
+    const stats = await stage(ctx, o, { physicalAddress: prepared.physicalAddress, checksum: storeEtag || body.md5Hex, sizeBytes: body.data.length, contentType, userMetadata: userMetadata(ctx), ifAbsent });
+    return sendEmpty(ctx, 200, { etag: quoteEtag(stats.checksum) });
+  }
   // The body is read only now, so a refused write costs the client no upload; S3 stores hash it themselves.
-  const body = verifiedBody(ctx, length, { md5: !storeEtagIsMd5(prepared) });
+  const body = verifiedBody(ctx, length, { md5 });
   const storeEtag = await body.consumedBy(writeToStore(prepared, body, length, `upload of ${o.key} to ${o.repository}`));
   const stats = await stage(ctx, o, { physicalAddress: prepared.physicalAddress, checksum: storeEtag || body.md5Hex, sizeBytes: body.size, contentType, userMetadata: userMetadata(ctx), ifAbsent });
   sendEmpty(ctx, 200, { etag: quoteEtag(stats.checksum) });

@@ -31,7 +31,11 @@ const MAX_HEADER_LINE = 4096;
 
 type State = "size" | "data" | "data-crlf" | "trailer" | "done";
 
-export class PayloadVerifier extends Transform {
+/**
+ * The verification itself, without streams: feed the raw body with write(), then end(). Decoded pieces go to
+ * `emit`, each one piece late, and the last only from end() once every check passed. Failures throw S3Errors.
+ */
+export class PayloadDecoder {
   private received = 0;
   private readonly md5: ReturnType<typeof newChecksum> | undefined;
   private readonly checks: Array<{ e: Expectation; sum: Checksum }>;
@@ -45,27 +49,10 @@ export class PayloadVerifier extends Transform {
   private previousSignature: string;
   private trailerLines: string[] = [];
 
-  constructor(private readonly options: PayloadOptions) {
-    // Bounded, but large enough that a fast upload moves in few big pieces.
-    super({ highWaterMark: 256 * 1024 });
+  constructor(private readonly options: PayloadOptions, private readonly emit: (piece: Buffer) => void) {
     this.checks = options.expectations.map((e) => ({ e, sum: newChecksum(e.algorithm) }));
     this.md5 = options.md5 === false ? undefined : newChecksum("md5");
     this.previousSignature = options.chunked?.signing?.seedSignature ?? "";
-    // Remember why the body failed, for whoever consumes it (a pipeline reports only "premature close"
-    // when the failure came before it started); and never let it go unhandled.
-    this.on("error", (err) => (this.failure ??= err));
-  }
-
-  /** The first error the body failed with. */
-  failure: Error | undefined;
-
-  /** Awaits a consumer of this body; when it fails, the body's own failure is the better explanation. */
-  async consumedBy<T>(consumer: Promise<T>): Promise<T> {
-    try {
-      return await consumer;
-    } catch (err) {
-      throw this.failure ?? err;
-    }
   }
 
   /** Hex MD5 of the decoded body once it ended (the object's ETag); "" when not computed. */
@@ -83,40 +70,30 @@ export class PayloadVerifier extends Transform {
     }
     this.md5?.update(piece);
     for (const c of this.checks) c.sum.update(piece);
-    if (this.held) this.push(this.held);
+    if (this.held) this.emit(this.held);
     this.held = piece;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      if (!this.options.chunked) this.accept(chunk);
-      else this.parse(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  write(chunk: Buffer): void {
+    if (!this.options.chunked) this.accept(chunk);
+    else this.parse(chunk);
   }
 
-  override _flush(done: TransformCallback): void {
-    try {
-      if (this.options.chunked && this.state !== "done") throw s3.incompleteBody(`the aws-chunked body ended before its final chunk (${this.received} bytes decoded)`);
-      if (this.received < this.options.declaredLength) throw s3.incompleteBody(`the body has ${this.received} bytes, fewer than the ${this.options.declaredLength} declared`);
-      this.md5Hex = this.md5?.digest().toString("hex") ?? "";
-      for (const { e, sum } of this.checks) {
-        if (!e.expected) throw s3.invalidRequest(`the checksum announced in ${e.source} never arrived in the trailer`);
-        const actual = sum.digest();
-        if (!actual.equals(e.expected)) {
-          const show = (b: Buffer) => b.toString(e.encoding);
-          if (e.source === "x-amz-content-sha256") throw s3.contentSha256Mismatch(`the body's SHA-256 ${show(actual)} does not match x-amz-content-sha256 ${show(e.expected)}`);
-          throw s3.badDigest(`the body's ${e.algorithm} ${show(actual)} does not match ${e.source} ${show(e.expected)}`);
-        }
+  end(): void {
+    if (this.options.chunked && this.state !== "done") throw s3.incompleteBody(`the aws-chunked body ended before its final chunk (${this.received} bytes decoded)`);
+    if (this.received < this.options.declaredLength) throw s3.incompleteBody(`the body has ${this.received} bytes, fewer than the ${this.options.declaredLength} declared`);
+    this.md5Hex = this.md5?.digest().toString("hex") ?? "";
+    for (const { e, sum } of this.checks) {
+      if (!e.expected) throw s3.invalidRequest(`the checksum announced in ${e.source} never arrived in the trailer`);
+      const actual = sum.digest();
+      if (!actual.equals(e.expected)) {
+        const show = (b: Buffer) => b.toString(e.encoding);
+        if (e.source === "x-amz-content-sha256") throw s3.contentSha256Mismatch(`the body's SHA-256 ${show(actual)} does not match x-amz-content-sha256 ${show(e.expected)}`);
+        throw s3.badDigest(`the body's ${e.algorithm} ${show(actual)} does not match ${e.source} ${show(e.expected)}`);
       }
-      if (this.held) this.push(this.held);
-      this.held = undefined;
-      done();
-    } catch (err) {
-      done(err as Error);
     }
+    if (this.held) this.emit(this.held);
+    this.held = undefined;
   }
 
   private parse(chunk: Buffer): void {
@@ -218,6 +195,59 @@ export class PayloadVerifier extends Transform {
       if (!trailerSignature) throw s3.signatureDoesNotMatch("the signed trailer lacks x-amz-trailer-signature");
       const expected = signHex(signing.key, trailerStringToSign(signing.amzDate, signing.credential, this.previousSignature, sha256Hex(signedLines.join(""))));
       if (!sameSignature(expected, trailerSignature)) throw s3.signatureDoesNotMatch("the trailer signature does not match");
+    }
+  }
+}
+
+export class PayloadVerifier extends Transform {
+  private readonly decoder: PayloadDecoder;
+
+  constructor(options: PayloadOptions) {
+    // Bounded, but large enough that a fast upload moves in few big pieces.
+    super({ highWaterMark: 256 * 1024 });
+    this.decoder = new PayloadDecoder(options, (piece) => this.push(piece));
+    // Remember why the body failed, for whoever consumes it (a pipeline reports only "premature close"
+    // when the failure came before it started); and never let it go unhandled.
+    this.on("error", (err) => (this.failure ??= err));
+  }
+
+  /** The first error the body failed with. */
+  failure: Error | undefined;
+
+  /** Awaits a consumer of this body; when it fails, the body's own failure is the better explanation. */
+  async consumedBy<T>(consumer: Promise<T>): Promise<T> {
+    try {
+      return await consumer;
+    } catch (err) {
+      throw this.failure ?? err;
+    }
+  }
+
+  /** Hex MD5 of the decoded body once it ended (the object's ETag); "" when not computed. */
+  get md5Hex(): string {
+    return this.decoder.md5Hex;
+  }
+
+  /** Decoded bytes seen. */
+  get size(): number {
+    return this.decoder.size;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.decoder.write(chunk);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.decoder.end();
+      done();
+    } catch (err) {
+      done(err as Error);
     }
   }
 }

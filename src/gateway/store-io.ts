@@ -38,6 +38,27 @@ export async function writeToStore(prepared: M.PrepareUploadResponse, body: Read
   return storeEtagIsMd5(prepared) && /^[0-9a-f]{32}$/.test(etag) ? etag : "";
 }
 
+/**
+ * writeToStore for a body already in memory and verified: a local file is written in one call at its final
+ * address (nothing refers to a fresh address until it is staged, so there is no partial object to hide);
+ * other stores get one PUT with the buffer.
+ */
+export async function writeBytesToStore(prepared: M.PrepareUploadResponse, data: Buffer, what: string): Promise<string> {
+  const file = prepared.direct?.local?.path;
+  if (file) {
+    const write = () => fsp.writeFile(file, data, { flag: "wx" });
+    await write().catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+      await fsp.mkdir(path.dirname(file), { recursive: true });
+      await write();
+    });
+    return "";
+  }
+  if (!prepared.presignedUrl) throw s3.internal(`${what}: the metadata service offered neither direct access nor a presigned URL`);
+  const etag = await httpPut(prepared.presignedUrl, data, data.length, what);
+  return storeEtagIsMd5(prepared) && /^[0-9a-f]{32}$/.test(etag) ? etag : "";
+}
+
 /** S3 answers a single PUT with the MD5 of the bytes as ETag; Azure's ETags are versions, not digests. */
 export const storeEtagIsMd5 = (prepared: M.PrepareUploadResponse) => !prepared.direct?.local && prepared.presignedUrl.includes("X-Amz-Signature=");
 
@@ -54,7 +75,7 @@ export async function writeFile(file: string, body: Readable): Promise<void> {
   }
 }
 
-export function httpPut(url: string, body: Readable, size: number, what: string, extraHeaders: Record<string, string> = {}): Promise<string> {
+export function httpPut(url: string, body: Readable | Buffer, size: number, what: string, extraHeaders: Record<string, string> = {}): Promise<string> {
   const u = new URL(url);
   const headers: Record<string, string | number> = { "content-length": size, ...extraHeaders };
   // Azure wants the blob type on whole-blob PUTs only, not on Put Block / Put Block List (comp=...).
@@ -68,7 +89,7 @@ export function httpPut(url: string, body: Readable, size: number, what: string,
       if (settled) return;
       settled = true;
       req.destroy();
-      body.destroy();
+      if (!Buffer.isBuffer(body)) body.destroy();
       reject(err);
     };
     req.on("error", (err) => fail(err instanceof S3Error ? err : s3.unavailable(`${what}: object store unreachable: ${err.message}`, err)));
@@ -82,6 +103,7 @@ export function httpPut(url: string, body: Readable, size: number, what: string,
         else reject(s3.internal(`${what}: object store answered ${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 300)}`));
       });
     });
+    if (Buffer.isBuffer(body)) return void req.end(body);
     body.on("error", fail);
     body.pipe(req);
   });
