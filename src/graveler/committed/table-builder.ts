@@ -74,7 +74,7 @@ export class TableBuilder {
   }
 
   /** Hashes the record key[0, keyLength) → data[valueOffset, + valueLength) of a block being added whole. */
-  hashRecord(key: Uint8Array, keyLength: number, data: Uint8Array, valueOffset: number, valueLength: number): void {
+  hashRecord(key: Uint8Array, keyLength: number, data: Buffer, valueOffset: number, valueLength: number): void {
     const need = this.used + 8 + keyLength + valueLength;
     if (need > this.scratch.length) {
       const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.scratch.length));
@@ -88,7 +88,7 @@ export class TableBuilder {
    * Appends a record to the scratch buffer, which has room for it. Typed-array writes and short loops: cheaper
    * than Buffer#writeUInt32BE and Buffer#copy for the small keys and values here.
    */
-  private putRecord(key: Uint8Array, keyLength: number, data: Uint8Array, valueOffset: number, valueLength: number): void {
+  private putRecord(key: Uint8Array, keyLength: number, data: Buffer, valueOffset: number, valueLength: number): void {
     const s = this.scratch;
     let p = this.used;
     s[p] = keyLength >>> 24;
@@ -104,7 +104,7 @@ export class TableBuilder {
     s[p + 2] = valueLength >>> 8;
     s[p + 3] = valueLength;
     p += 4;
-    if (valueLength > 64) s.set(data.subarray(valueOffset, valueOffset + valueLength), p);
+    if (valueLength > 64) data.copy(s, p, valueOffset, valueOffset + valueLength); // no view to allocate
     else for (let i = 0; i < valueLength; i++) s[p + i] = data[valueOffset + i];
     this.used = p + valueLength;
   }
