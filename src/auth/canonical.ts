@@ -16,15 +16,36 @@ export function contentSha256(body: Uint8Array | undefined): string {
   return createHash("sha256").update(body ?? new Uint8Array(0)).digest("hex");
 }
 
+/** The last second formatted: every call signed within one second carries the same date. */
+let formatted = { second: NaN, text: "" };
+
 /** UTC, ISO 8601 basic format, whole seconds: 20261124T130544Z (as x-amz-date). */
 export function formatSigningDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  const second = Math.floor(date.getTime() / 1000);
+  if (second === formatted.second) return formatted.text;
+  const text = date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  if (Number.isFinite(second)) formatted = { second, text };
+  return text;
 }
 
 const SIGNING_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
+/** The last few dates parsed: a busy verifier sees the same handful of seconds over and over. */
+const parsedDates = new Map<string, number>();
+
 /** Milliseconds since the epoch, or undefined when `text` is not a well-formed, real date. */
 export function parseSigningDate(text: string): number | undefined {
+  const hit = parsedDates.get(text);
+  if (hit !== undefined) return hit;
+  const ms = parseDate(text);
+  if (ms !== undefined) {
+    if (parsedDates.size >= 8) parsedDates.clear();
+    parsedDates.set(text, ms);
+  }
+  return ms;
+}
+
+function parseDate(text: string): number | undefined {
   const m = SIGNING_DATE.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
@@ -50,7 +71,8 @@ export function stringToSign(r: CanonicalRequest): string {
 }
 
 export function hmacHex(key: string | Buffer, text: string): string {
-  return createHmac("sha256", key).update(text, "utf8").digest("hex");
+  // A Buffer key: createHmac takes a noticeably slower path for a string one.
+  return createHmac("sha256", typeof key === "string" ? Buffer.from(key, "utf8") : key).update(text, "utf8").digest("hex");
 }
 
 export function sameHex(a: string, b: string): boolean {

@@ -80,8 +80,8 @@ export interface VerifyRequestInput {
   body?: Uint8Array;
   /** The verifier's clock, in milliseconds since the epoch. */
   now: number;
-  /** The plaintext secret of an access key, or undefined for an unknown key. */
-  secretFor: (accessKeyId: string) => string | undefined;
+  /** The plaintext secret of an access key (text or its UTF-8 bytes), or undefined for an unknown key. */
+  secretFor: (accessKeyId: string) => string | Buffer | undefined;
   windowMs?: number;
 }
 

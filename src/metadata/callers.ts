@@ -19,6 +19,12 @@ export interface AdmittedCaller {
   via?: string;
 }
 
+/** An access key's owner and its secret as the HMAC key bytes. */
+interface KnownSecret {
+  userId: string;
+  secretKey: Buffer;
+}
+
 interface Cached<T> {
   value: T;
   until: number;
@@ -33,7 +39,7 @@ function single(headers: Headers, name: string): string | undefined {
 
 export class CallerAuthenticator {
   private readonly replay = new ReplayGuard();
-  private readonly secrets = new Map<string, Cached<{ userId: string; secretAccessKey: string }>>();
+  private readonly secrets = new Map<string, Cached<KnownSecret>>();
   private readonly users = new Map<string, Cached<UserRecord>>();
 
   constructor(
@@ -57,11 +63,14 @@ export class CallerAuthenticator {
       throw new TarnError("PERMISSION_DENIED", `${PEER_HEADERS.onBehalfOf} is honoured only on calls signed as a gateway; ${method} is signed by an access key`);
     }
     const claimed = single(headers, AUTH_HEADERS.accessKeyId);
-    const found = claimed ? await this.secretOf(claimed) : undefined;
+    // Cache hits are answered without a turn of the event loop (most calls).
+    const lookup = claimed ? this.secretOf(claimed) : undefined;
+    const found = lookup instanceof Promise ? await lookup : lookup;
     const now = this.now();
-    const verified = verifyRequest({ method, headers, body, now, secretFor: (id) => (found && id === claimed ? found.secretAccessKey : undefined) });
+    const verified = verifyRequest({ method, headers, body, now, secretFor: (id) => (found && id === claimed ? found.secretKey : undefined) });
     this.replay.check(verified.accessKeyId, verified.nonce, verified.date, now);
-    const user = await this.user(found!.userId);
+    const userLookup = this.user(found!.userId);
+    const user = userLookup instanceof Promise ? await userLookup : userLookup;
     if (!user) throw unauthenticated(`access key id ${verified.accessKeyId} belongs to user ${found!.userId}, who no longer exists`);
     return { caller: { user, accessKeyId: verified.accessKeyId } };
   }
@@ -75,26 +84,35 @@ export class CallerAuthenticator {
       const user: UserRecord = { id: `gateway:${peer.peerId}`, createdAt: 0, policy: { statements: [] } };
       return { caller: { user, accessKeyId: "" }, gateway: peer.peerId };
     }
-    const user = await this.user(peer.onBehalfOf);
+    const userLookup = this.user(peer.onBehalfOf);
+    const user = userLookup instanceof Promise ? await userLookup : userLookup;
     if (!user) throw unauthenticated(`gateway '${peer.peerId}' acts on behalf of user ${peer.onBehalfOf}, who does not exist`);
     return { caller: { user, accessKeyId: "" }, via: peer.peerId };
   }
 
-  private async secretOf(accessKeyId: string): Promise<{ userId: string; secretAccessKey: string } | undefined> {
+  private secretOf(accessKeyId: string): KnownSecret | undefined | Promise<KnownSecret | undefined> {
     const hit = this.secrets.get(accessKeyId);
-    const now = this.now();
-    if (hit && hit.until > now) return hit.value;
-    const found = await this.auth.secretOf(accessKeyId);
-    if (!found) return undefined;
-    if (this.secrets.size >= this.maxEntries) this.secrets.clear();
-    this.secrets.set(accessKeyId, { value: found, until: now + this.ttlMs });
-    return found;
+    if (hit && hit.until > this.now()) return hit.value;
+    return this.loadSecret(accessKeyId);
   }
 
-  private async user(id: string): Promise<UserRecord | undefined> {
+  private async loadSecret(accessKeyId: string): Promise<KnownSecret | undefined> {
+    const found = await this.auth.secretOf(accessKeyId);
+    if (!found) return undefined;
+    const value = { userId: found.userId, secretKey: Buffer.from(found.secretAccessKey, "utf8") };
+    if (this.secrets.size >= this.maxEntries) this.secrets.clear();
+    this.secrets.set(accessKeyId, { value, until: this.now() + this.ttlMs });
+    return value;
+  }
+
+  private user(id: string): UserRecord | undefined | Promise<UserRecord | undefined> {
     const hit = this.users.get(id);
+    if (hit && hit.until > this.now()) return hit.value;
+    return this.loadUser(id);
+  }
+
+  private async loadUser(id: string): Promise<UserRecord | undefined> {
     const now = this.now();
-    if (hit && hit.until > now) return hit.value;
     let user: UserRecord;
     try {
       user = await this.auth.getUser(id);

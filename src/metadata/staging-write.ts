@@ -19,11 +19,8 @@ export interface StagingTarget {
   repositoryRaw: Buffer;
 }
 
-/**
- * The repository and branch of a staging call. Errors come in the order a caller expects them: an invalid
- * repository name, a missing repository, an invalid branch name, a missing branch.
- */
-export async function stagingTarget(kv: KvStore, graveler: Graveler, repository: string, branch: string): Promise<StagingTarget> {
+/** A repository record and, when it exists, one of its branches, read in the same turn (one ReadIndex round). */
+export async function repositoryAndBranch(kv: KvStore, graveler: Graveler, repository: string, branch: string): Promise<{ repository: Repository; repositoryRaw: Buffer; branch: Branch | undefined }> {
   const repoId = toRepositoryId(repository);
   let branchError: unknown;
   let branchRead: Promise<Branch | undefined> | undefined;
@@ -34,11 +31,19 @@ export async function stagingTarget(kv: KvStore, graveler: Graveler, repository:
     branchError = err;
   }
   const repoRecord = await kv.get(keys.repository(repoId));
-  if (!repoRecord) throw notFoundRepository(repoId);
+  if (!repoRecord) throw notFound(`repository ${repoId} not found`);
   if (branchError !== undefined) throw branchError;
-  const found = await branchRead!;
-  if (!found) throw notFoundBranch(repoId, branch);
-  return { repository: decodeRecord<Repository>(repoRecord.value, `repository ${repoId}`), branch: found, repositoryRaw: repoRecord.value };
+  return { repository: decodeRecord<Repository>(repoRecord.value, `repository ${repoId}`), repositoryRaw: repoRecord.value, branch: await branchRead! };
+}
+
+/**
+ * The repository and branch of a staging call. Errors come in the order a caller expects them: an invalid
+ * repository name, a missing repository, an invalid branch name, a missing branch.
+ */
+export async function stagingTarget(kv: KvStore, graveler: Graveler, repository: string, branch: string): Promise<StagingTarget> {
+  const found = await repositoryAndBranch(kv, graveler, repository, branch);
+  if (!found.branch) throw notFound(`branch ${branch} not found in repository ${found.repository.id}`);
+  return { ...found, branch: found.branch };
 }
 
 /**
@@ -66,6 +71,3 @@ export async function stageOnBranch(kv: KvStore, graveler: Graveler, target: Sta
     branch = again.branch;
   }
 }
-
-const notFoundRepository = (repo: string) => notFound(`repository ${repo} not found`);
-const notFoundBranch = (repo: string, branch: string) => notFound(`branch ${branch} not found in repository ${repo}`);

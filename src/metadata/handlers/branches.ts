@@ -1,13 +1,26 @@
 // BranchService: branches, resets (soft and hard), revert and cherry-pick.
-import { failedPrecondition, invalidArgument } from "../../errors";
-import { branchId, path as validPath, repositoryId } from "../../graveler";
+import { failedPrecondition, hasCode, invalidArgument } from "../../errors";
+import { branchId, path as validPath, repositoryId, type BranchId, type BranchRecord, type CommitId } from "../../graveler";
+import { newToken } from "../../graveler/engine";
+import { encodeRecord } from "../../graveler/refs/records";
 import { keys } from "../../graveler/keys";
 import { commitMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
+import { repositoryAndBranch } from "../staging-write";
 import type {
   CherryPickRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
   ResetBranchRequest, RevertCommitRequest,
 } from "../messages";
+
+/** A branch name alone (no `@`, `~N`, `^N`), and a valid branch id. */
+function isPlainName(ref: string): boolean {
+  try {
+    branchId(ref);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
   /** Whether a branch has uncommitted changes (staged entries, or tokens sealed by an unfinished commit). */
@@ -16,10 +29,38 @@ export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
     return b.record.sealedTokens.length > 0 || !(await graveler.staging.isEmpty(b.record.stagingToken));
   };
 
+  /**
+   * The common case, a branch from a branch, as one ReadIndex round (repository and source read together) and
+   * one proposal that requires the repository unchanged and the new name free. Undefined when the source is
+   * not a branch (a tag, a commit, an expression) or the write lost a race: graveler then does it the general
+   * way and gives the precise error.
+   */
+  const createFromBranch = async (r: CreateBranchRequest): Promise<{ id: BranchId; commitId: CommitId } | undefined> => {
+    if (!isPlainName(r.source)) return undefined;
+    const found = await repositoryAndBranch(kv, graveler, r.repository, r.source);
+    const id = branchId(r.name);
+    if (!found.branch) return undefined;
+    const repo = found.repository.id;
+    const record: BranchRecord = { commitId: found.branch.record.commitId, stagingToken: newToken(), sealedTokens: [] };
+    try {
+      await kv.write({
+        preconditions: [
+          { key: keys.repository(repo), equals: found.repositoryRaw },
+          { key: keys.branch(repo, id), absent: true },
+        ],
+        mutations: [{ op: "put", key: keys.branch(repo, id), value: encodeRecord(record) }],
+      });
+    } catch (err) {
+      if (hasCode(err, "FAILED_PRECONDITION")) return undefined;
+      throw err;
+    }
+    return { id, commitId: record.commitId };
+  };
+
   return {
     CreateBranch: unary(async (r: CreateBranchRequest) => {
       if (r.source === "") throw invalidArgument("source ref is required: the branch, tag or commit the new branch starts at");
-      const b = await graveler.createBranch(r.repository, r.name, r.source);
+      const b = (await createFromBranch(r)) ?? (await graveler.createBranch(r.repository, r.name, r.source));
       return { id: b.id, commitId: b.commitId };
     }),
     GetBranch: unary(async (r: GetBranchRequest) => {
