@@ -4,7 +4,10 @@
 //
 //   node dist/test/raft/process-node.js --id n1 --data-dir DIR --listen 127.0.0.1:PORT --client-listen 127.0.0.1:PORT
 //        --peers n1=127.0.0.1:P1,n2=127.0.0.1:P2,n3=127.0.0.1:P3 [--cluster ID] [--tick-ms 100]
-//        [--snapshot-entries N]          (the cluster secret comes from TARN_CLUSTER_SECRET)
+//        [--snapshot-entries N] [--client-api worker|main]   (the cluster secret comes from TARN_CLUSTER_SECRET)
+//
+// --client-api worker (the default) serves the KV API from a worker thread (process-kv-api-thread.ts), so
+// its HTTP/2 work runs beside the Raft thread instead of on it.
 //
 // Prints "ready" on stdout once it serves; exits 1 if the node fails (e.g. its log cannot be written).
 import { status } from "@grpc/grpc-js";
@@ -12,7 +15,8 @@ import * as path from "node:path";
 import { RaftNode, stderrLogger, verboseLogger } from "../../raft/node";
 import { encodePut, KvStateMachine } from "./process-kv";
 import { decodePutRequest, encodePutResponse, KV_PATHS, MemberDump, MemberStatus } from "./process-kv-rpc";
-import { createUnaryServer, listen } from "./process-kv-server";
+import { startApiThread } from "./process-kv-api-thread";
+import { createUnaryServer, listen, UnaryHandler } from "./process-kv-server";
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     logger: process.env.RAFT_VERBOSE ? verboseLogger : stderrLogger,
   });
   const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
-  const server = createUnaryServer({
+  const methods: Record<string, UnaryHandler> = {
     [KV_PATHS.put]: (request, done) => {
       let req;
       try {
@@ -78,8 +82,17 @@ async function main(): Promise<void> {
       const body: MemberDump = { applied: node.status().applied, data };
       done(null, json(body));
     },
-  });
-  await listen(server, args["client-listen"]);
+  };
+  // The client API's HTTP/2 work runs on a worker thread unless --client-api main keeps it on this one.
+  let stopApi: () => Promise<void>;
+  if ((args["client-api"] ?? "worker") === "worker") {
+    const thread = await startApiThread(args["client-listen"], methods);
+    stopApi = () => thread.stop();
+  } else {
+    const server = createUnaryServer(methods);
+    await listen(server, args["client-listen"]);
+    stopApi = async () => void server.close();
+  }
   process.stdout.write("ready\n");
 
   const watchdog = setInterval(() => {
@@ -92,7 +105,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     clearInterval(watchdog);
     await node.stop();
-    server.close();
+    await stopApi();
     process.exit(0);
   };
   process.once("SIGTERM", shutdown);
