@@ -4,10 +4,8 @@
 // and 512 concurrent clients, aimed at the leader of each system.
 //
 //   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512] [--spread]
-//                                 [--client http2|grpc-js] [--rounds 1] [--tarn-client-api worker|main]
+//                                 [--client http2|grpc-js] [--rounds 1]
 //
-// --tarn-client-api: where each tarn member serves the KV API: a worker thread beside the Raft thread
-// (default), or the Raft thread itself.
 // --rounds N measures each concurrency N times, tarn and etcd alternating, and reports each system's round
 // with the median throughput: on a shared machine one unlucky window otherwise decides the figure.
 // --client picks the load generator's gRPC client, the same for both systems: http2 (default) is a lean
@@ -37,8 +35,6 @@ const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "1,64,512").split(",").map(Number);
 const spread = process.argv.includes("--spread");
 const rounds = Math.max(1, Number(option("rounds", "1")));
-const tarnClientApi = option("tarn-client-api", "worker") as "worker" | "main";
-if (tarnClientApi !== "worker" && tarnClientApi !== "main") throw new Error(`--tarn-client-api ${tarnClientApi}: expected worker or main`);
 const clientKind = option("client", "http2");
 if (clientKind !== "http2" && clientKind !== "grpc-js") throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
 const CHANNELS = 8;
@@ -76,7 +72,7 @@ interface Target {
 async function startTarn(root: string): Promise<Target> {
   const ports = await freePorts(6);
   const specs: MemberSpec[] = ["n1", "n2", "n3"].map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}`, clientAddress: `127.0.0.1:${ports[3 + i]}`, dataDir: path.join(root, "tarn", id) }));
-  const procs = specs.map((s) => startMember(s, specs, { cluster: "bench", secret: "bench-secret", tickMs: 100, snapshotEntries: 100_000, clientApi: tarnClientApi }));
+  const procs = specs.map((s) => startMember(s, specs, { cluster: "bench", secret: "bench-secret", tickMs: 100, snapshotEntries: 100_000 }));
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop()));
   };

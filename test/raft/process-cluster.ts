@@ -19,8 +19,6 @@ export interface ClusterOptions {
   secret?: string;
   tickMs?: number;
   snapshotEntries?: number;
-  /** Where a member serves its KV API: a worker thread (default) or the Raft thread ("main"). */
-  clientApi?: "worker" | "main";
 }
 
 /** How to run a member: compiled JS when this file is compiled, tsx otherwise. RAFT_NODE_FLAGS adds node flags (e.g. --cpu-prof). */
@@ -37,7 +35,7 @@ export function startMember(spec: MemberSpec, all: MemberSpec[], opts: ClusterOp
   return startProcess(
     command,
     [...args, "--id", spec.id, "--data-dir", spec.dataDir, "--listen", spec.address, "--client-listen", spec.clientAddress, "--peers", peers, "--cluster", opts.cluster ?? "process-test",
-      "--tick-ms", String(opts.tickMs ?? 100), "--snapshot-entries", String(opts.snapshotEntries ?? 10_000), "--client-api", opts.clientApi ?? "worker"],
+      "--tick-ms", String(opts.tickMs ?? 100), "--snapshot-entries", String(opts.snapshotEntries ?? 10_000)],
     { env: { ...process.env, TARN_CLUSTER_SECRET: opts.secret ?? "process-test-secret" } },
   );
 }

@@ -4,10 +4,7 @@
 //
 //   node dist/test/raft/process-node.js --id n1 --data-dir DIR --listen 127.0.0.1:PORT --client-listen 127.0.0.1:PORT
 //        --peers n1=127.0.0.1:P1,n2=127.0.0.1:P2,n3=127.0.0.1:P3 [--cluster ID] [--tick-ms 100]
-//        [--snapshot-entries N] [--client-api worker|main]   (the cluster secret comes from TARN_CLUSTER_SECRET)
-//
-// --client-api worker (the default) serves the KV API from a worker thread (process-kv-api-thread.ts), so
-// its HTTP/2 work runs beside the Raft thread instead of on it.
+//        [--snapshot-entries N]          (the cluster secret comes from TARN_CLUSTER_SECRET)
 //
 // Prints "ready" on stdout once it serves; exits 1 if the node fails (e.g. its log cannot be written).
 import { status } from "@grpc/grpc-js";
@@ -15,8 +12,7 @@ import * as path from "node:path";
 import { RaftNode, stderrLogger, verboseLogger } from "../../raft/node";
 import { encodePut, KvStateMachine } from "./process-kv";
 import { decodePutRequest, encodePutResponse, KV_PATHS, MemberDump, MemberStatus } from "./process-kv-rpc";
-import { startApiThread } from "./process-kv-api-thread";
-import { createUnaryServer, listen, UnaryHandler } from "./process-kv-server";
+import { createUnaryServer, listen } from "./process-kv-server";
 
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -58,7 +54,7 @@ async function main(): Promise<void> {
     logger: process.env.RAFT_VERBOSE ? verboseLogger : stderrLogger,
   });
   const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
-  const methods: Record<string, UnaryHandler> = {
+  const server = createUnaryServer({
     [KV_PATHS.put]: (request, done) => {
       let req;
       try {
@@ -82,17 +78,8 @@ async function main(): Promise<void> {
       const body: MemberDump = { applied: node.status().applied, data };
       done(null, json(body));
     },
-  };
-  // The client API's HTTP/2 work runs on a worker thread unless --client-api main keeps it on this one.
-  let stopApi: () => Promise<void>;
-  if ((args["client-api"] ?? "worker") === "worker") {
-    const thread = await startApiThread(args["client-listen"], methods);
-    stopApi = () => thread.stop();
-  } else {
-    const server = createUnaryServer(methods);
-    await listen(server, args["client-listen"]);
-    stopApi = async () => void server.close();
-  }
+  });
+  await listen(server, args["client-listen"]);
   process.stdout.write("ready\n");
 
   const watchdog = setInterval(() => {
@@ -105,7 +92,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     clearInterval(watchdog);
     await node.stop();
-    await stopApi();
+    server.close();
     process.exit(0);
   };
   process.once("SIGTERM", shutdown);
