@@ -226,7 +226,9 @@ export class AzureObjectStore extends BaseObjectStore {
     checkKey(this.uri, key);
     checkExpiry(this.uri, key, expiresInSeconds);
     const expiresAt = new Date(Date.now() + expiresInSeconds * 1000);
-    const permissions = BlobSASPermissions.parse(method === "GET" ? "r" : "cw");
+    // A PUT URL may also read its own blob: a writer staging blocks through it (the gateway's multipart
+    // uploads) lists them with Get Block List, which needs read permission. It covers this one address only.
+    const permissions = BlobSASPermissions.parse(method === "GET" ? "r" : "rcw");
     let url: string;
     try {
       url = await this.blob(key).generateSasUrl({ permissions, expiresOn: expiresAt });

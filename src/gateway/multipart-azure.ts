@@ -13,8 +13,9 @@
 // The first block list is committed with If-None-Match: *; abort commits an empty block list the same way (which
 // also drops the staged blocks at once), so after an abort or a completion the upload id can no longer
 // complete (NoSuchUpload). Parts staged after an abort are never committed; Azure drops uncommitted blocks
-// after a week. The part-size minimum (5 MiB but the last) is not checked: the SAS URL may write but not
-// read the block list, and Azure itself accepts small blocks.
+// after a week. The part-size minimum (5 MiB but the last) is not checked: Azure itself accepts small blocks.
+// ListParts reads the blob's uncommitted block list through the same SAS URL (the store adapter's PUT SAS
+// URLs may read their own blob): data blocks give the parts and sizes, receipts their ETags.
 // The upload id carries a write SAS for this one fresh address until it expires: the caller was already
 // allowed to write the key, and the address is never staged unless the caller completes the upload.
 import { createHash, randomBytes } from "node:crypto";
@@ -24,8 +25,8 @@ import { quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
 import { s3, S3Error } from "./errors";
 import { stage, type ObjectRef } from "./objects";
 import type { PayloadVerifier } from "./payload";
-import { httpPut } from "./store-io";
-import { xmlElement } from "./xml";
+import { httpGetSmall, httpPut } from "./store-io";
+import { childrenNamed, childText, parseXml, xmlElement, type XmlNode } from "./xml";
 
 const PREFIX = "z.";
 const MAX_TOKEN = 4096;
@@ -155,6 +156,71 @@ export async function completeAzure(ctx: Context, o: ObjectRef, upload: AzureUpl
   sendXml(ctx, 200, root("CompleteMultipartUploadResult", [
     xmlElement("Location", `/${o.repository}/${o.key}`), xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("ETag", quoteEtag(stats.checksum)),
   ]));
+}
+
+/** A part as ListParts reports it. */
+export interface ListedPart {
+  partNumber: number;
+  etag: string;
+  size: number;
+}
+
+const BLOCK_NAME = /^([0-9a-f]{16})-(\d{5})-([dr])-([0-9a-f]{32})$/;
+
+/**
+ * The parts of upload `nonce` in a Get Block List answer (uncommitted blocks): each data block is a part, its
+ * size the part's, its ETag the MD5 its receipt names. A part uploaded again with other bytes has one receipt
+ * per upload; Azure lists uncommitted blocks in the order they were staged, so the last receipt is the current
+ * one. A data block without a receipt (an upload cut between the two) is not a part yet. Pure.
+ */
+export function partsFromBlockList(doc: XmlNode, nonce: string): ListedPart[] {
+  const sizes = new Map<number, number>();
+  const etags = new Map<number, string>();
+  const uncommitted = childrenNamed(doc, "UncommittedBlocks")[0];
+  for (const block of uncommitted ? childrenNamed(uncommitted, "Block") : []) {
+    const m = BLOCK_NAME.exec(Buffer.from(childText(block, "Name") ?? "", "base64").toString("latin1"));
+    if (!m || m[1] !== nonce) continue;
+    const n = Number(m[2]);
+    if (m[3] === "d") sizes.set(n, Number(childText(block, "Size") ?? "0"));
+    else etags.set(n, m[4]);
+  }
+  const parts: ListedPart[] = [];
+  for (const [partNumber, size] of sizes) {
+    const etag = etags.get(partNumber);
+    if (etag) parts.push({ partNumber, etag, size });
+  }
+  return parts.sort((a, b) => a.partNumber - b.partNumber);
+}
+
+/**
+ * The parts uploaded so far, from the blob's uncommitted block list (Get Block List through the upload's SAS
+ * URL, which may read: the store adapter's PUT SAS URLs carry read permission for this). Completing or
+ * aborting commits a block list, which drops the uncommitted blocks and makes the blob exist: so when no part
+ * is listed, a blob that exists means the upload is finished (NoSuchUpload, as S3 says).
+ */
+export async function listAzureParts(o: ObjectRef, upload: AzureUpload): Promise<ListedPart[]> {
+  const what = `parts of the upload of ${o.key}`;
+  const refused = (status: number, text: string) => {
+    if (status === 403) return s3.notImplemented(`${what}: the store refused to read blocks with this upload's URL (uploads created before listing was supported cannot list their parts)`);
+    return s3.internal(`${what}: object store answered ${status}: ${text.slice(0, 300)}`);
+  };
+  const res = await httpGetSmall(withQuery(upload.s, "comp=blocklist&blocklisttype=uncommitted"), what);
+  if (res.status !== 200 && res.status !== 404) throw refused(res.status, res.text);
+  let parts: ListedPart[] = [];
+  if (res.status === 200) {
+    let doc: XmlNode;
+    try {
+      doc = parseXml(res.text, "Get Block List answer");
+    } catch (err) {
+      throw s3.internal(`${what}: the object store's block list is not XML the gateway understands`, err);
+    }
+    parts = partsFromBlockList(doc, upload.k);
+  }
+  if (parts.length > 0) return parts;
+  const blob = await httpGetSmall(upload.s, what, "HEAD");
+  if (blob.status === 200) throw s3.noSuchUpload(`upload of ${o.key} was already completed or aborted`);
+  if (blob.status !== 404) throw refused(blob.status, blob.text);
+  return parts;
 }
 
 export async function abortAzure(ctx: Context, o: ObjectRef, upload: AzureUpload): Promise<void> {

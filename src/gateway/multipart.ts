@@ -19,7 +19,7 @@ import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
 import { readFromStore, writeFile } from "./store-io";
 import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, putRemotePart } from "./multipart-remote";
-import { abortAzure, completeAzure, decodeAzureUploadId, isAzureUploadId, putAzurePart } from "./multipart-azure";
+import { abortAzure, completeAzure, decodeAzureUploadId, isAzureUploadId, listAzureParts, putAzurePart } from "./multipart-azure";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
 const UPLOADS = path.join(".tarn-local", "gateway-uploads");
@@ -247,15 +247,20 @@ export async function abortUpload(ctx: Context): Promise<void> {
 
 export async function listParts(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
-  if (isRemoteUploadId(ctx.query.get("uploadId") ?? "") || isAzureUploadId(ctx.query.get("uploadId") ?? "")) throw s3.notImplemented("listing the parts of an upload on an S3 or Azure store is not implemented by the gateway (it reaches the store only through presigned URLs)");
-  const { dir, info } = await loadUpload(ctx, o);
+  const id = ctx.query.get("uploadId") ?? "";
+  if (isRemoteUploadId(id)) throw s3.notImplemented("listing the parts of an upload on an S3 store is not implemented by the gateway: it reaches the store only through presigned URLs, and the metadata service offers no part listing yet");
   const marker = Number(ctx.query.get("part-number-marker") ?? "0") || 0;
   const max = Math.min(Number(ctx.query.get("max-parts") ?? "1000") || 1000, 1000);
-  const all = (await listPartInfos(dir)).filter((p) => p.partNumber > marker);
+  let parts: PartInfo[];
+  if (isAzureUploadId(id)) {
+    const now = Math.floor(Date.now() / 1000); // Azure keeps no time per block
+    parts = (await listAzureParts(o, decodeAzureUploadId(id, o))).map((p) => ({ ...p, lastModified: now }));
+  } else parts = await listPartInfos((await loadUpload(ctx, o)).dir);
+  const all = parts.filter((p) => p.partNumber > marker);
   const page = all.slice(0, max);
   const truncated = all.length > page.length;
   sendXml(ctx, 200, root("ListPartsResult", [
-    xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", info.uploadId),
+    xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", id),
     xmlElement("PartNumberMarker", marker), xmlElement("NextPartNumberMarker", page.length ? page[page.length - 1].partNumber : marker),
     xmlElement("MaxParts", max), xmlElement("IsTruncated", truncated), xmlElement("StorageClass", "STANDARD"),
     ...page.map((p) => xmlElement("Part", [xmlElement("PartNumber", p.partNumber), xmlElement("LastModified", isoDate(p.lastModified)), xmlElement("ETag", quoteEtag(p.etag)), xmlElement("Size", p.size)])),

@@ -198,6 +198,27 @@ function httpGet(url: string, range: ByteRange | undefined, what: string): Promi
   });
 }
 
+/** A small store answer read whole (block lists, listings): status, headers and text, whatever the status. */
+export function httpGetSmall(url: string, what: string, method: "GET" | "HEAD" = "GET", limit = 4 * 1024 * 1024): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const lib = u.protocol === "https:" ? https : http;
+    const req = lib.request(u, { method, agent: u.protocol === "https:" ? agents.https : agents.http }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on("data", (c: Buffer) => {
+        size += c.length;
+        if (size > limit) return void req.destroy(s3.internal(`${what}: the object store's answer is larger than ${limit} bytes`));
+        chunks.push(c);
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", (err) => reject(err instanceof S3Error ? err : s3.unavailable(`${what}: object store connection failed: ${err.message}`, err)));
+    });
+    req.on("error", (err) => reject(err instanceof S3Error ? err : s3.unavailable(`${what}: object store unreachable: ${err.message}`, err)));
+    req.end();
+  });
+}
+
 /** Reads a whole store stream into nothing but a sink: used to drain bodies we refuse. */
 export function discard(stream: Readable): void {
   stream.resume();

@@ -11,4 +11,4 @@ describeGatewayCluster("Azure Blob (Azurite)", async () => {
     env: { TARN_AZURE_CONNECTION_STRING: a.connectionString },
     namespace: (repo) => `azure://${a.accountName}/${a.container}/gateway-cluster-${run}/${repo}`,
   };
-}, { multipart: true });
+}, { multipart: true, listParts: true });

@@ -36,6 +36,11 @@ export interface SuiteOptions {
    * the gateway cannot do multipart on yet: those three cases are then left out, not weakened.
    */
   multipart: boolean;
+  /**
+   * ListParts of an upload in progress (aws s3api list-parts, boto3 list_parts). False for S3 stores: the
+   * gateway reaches them only through presigned URLs and the metadata service offers no part listing yet.
+   */
+  listParts: boolean;
 }
 
 export function describeGatewayCluster(storeName: string, store: () => Promise<ClusterStore>, options: SuiteOptions): void {
@@ -85,6 +90,34 @@ export function describeGatewayCluster(storeName: string, store: () => Promise<C
       expected.set("cli/big.bin", sha);
       fs.rmSync(big);
       fs.rmSync(`${big}.back`);
+    });
+
+    if (options.listParts) it("aws s3api list-parts and boto3 list_parts on an upload in progress, then complete from the listing", async () => {
+      const key = "main/lp/resumed.bin";
+      const p1 = path.join(dir, "lp-1.bin");
+      const p2 = path.join(dir, "lp-2.bin");
+      fs.writeFileSync(p1, randomBytes(5 * MB));
+      fs.writeFileSync(p2, randomBytes(777));
+      const api = (...args: string[]) => run(aws, awsArgs("s3api", ...args, "--bucket", REPO, "--key", key, "--output", "json"), c.s3Env);
+      const uploadId = (JSON.parse(await api("create-multipart-upload")) as { UploadId: string }).UploadId;
+      const e1 = (JSON.parse(await api("upload-part", "--upload-id", uploadId, "--part-number", "1", "--body", p1)) as { ETag: string }).ETag;
+      const e2 = (JSON.parse(await api("upload-part", "--upload-id", uploadId, "--part-number", "2", "--body", p2)) as { ETag: string }).ETag;
+      const listed = JSON.parse(await api("list-parts", "--upload-id", uploadId)) as { Parts: Array<{ PartNumber: number; ETag: string; Size: number }> };
+      assert.deepEqual(listed.Parts.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, e1, 5 * MB], [2, e2, 777]]);
+      // boto3 resumes as a client would: the parts to complete with come from its own list_parts.
+      const script = `
+import boto3, sys
+s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+parts = s3.list_parts(Bucket="${REPO}", Key="${key}", UploadId=sys.argv[2])["Parts"]
+assert [p["PartNumber"] for p in parts] == [1, 2], parts
+s3.complete_multipart_upload(Bucket="${REPO}", Key="${key}", UploadId=sys.argv[2], MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]})
+print("ok")
+`;
+      assert.equal((await run("python3", ["-c", script, c.endpoint, uploadId], c.s3Env)).trim(), "ok");
+      const got = await s3.send(new GetObjectCommand({ Bucket: REPO, Key: key }));
+      const sha = sha256(Buffer.concat([fs.readFileSync(p1), fs.readFileSync(p2)]));
+      assert.deepEqual(await sha256Stream(got.Body as Readable), { sha, size: 5 * MB + 777 });
+      expected.set("lp/resumed.bin", sha);
     });
 
     it("aws CLI: cp up and down, sync, ls, rm, presign", async () => {

@@ -1,6 +1,6 @@
 // Multipart uploads through the gateway on an Azure Blob store (Azurite): parts staged as blocks through the
 // address's SAS URL, the upload id carrying everything (src/gateway/multipart-azure.ts). The happy path with
-// a copied part, then every refusal the stateless design promises: a wrong ETag, a second completion, a
+// a copied part and ListParts, then every refusal the stateless design promises: a wrong ETag, a second completion, a
 // completion after abort, an upload id used for another key.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -62,7 +62,16 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     assert.equal(e1, `"${md5(p1)}"`);
     const e2 = (await s3.send(new UploadPartCopyCommand({ Bucket: "repo", Key: key, UploadId: id, PartNumber: 2, CopySource: "repo/main/mp/source.bin", CopySourceRange: `bytes=0-${5 * MB - 1}` }))).CopyPartResult!.ETag!;
     assert.equal(e2, `"${md5(src.subarray(0, 5 * MB))}"`);
-    assert.equal(await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NotImplemented");
+    // ListParts: from the blob's uncommitted blocks, the re-uploaded part 1 with its latest ETag; paged.
+    const listed = await s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }));
+    assert.deepEqual(listed.Parts?.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, e1, 5 * MB], [2, e2, 5 * MB], [3, e3, 1234]]);
+    assert.equal(listed.IsTruncated, false);
+    const page = await s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id, MaxParts: 2 }));
+    assert.deepEqual(page.Parts?.map((p) => p.PartNumber), [1, 2]);
+    assert.equal(page.IsTruncated, true);
+    assert.equal(String(page.NextPartNumberMarker), "2");
+    const rest = await s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id, PartNumberMarker: "2" }));
+    assert.deepEqual(rest.Parts?.map((p) => p.PartNumber), [3]);
     assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
 
     const done = await complete(key, id, [[1, e1], [2, e2], [3, e3]]);
@@ -77,6 +86,7 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
 
     // The same upload id cannot complete twice.
     assert.equal(await s3Error(complete(key, id, [[1, e1], [2, e2], [3, e3]])), "NoSuchUpload");
+    assert.equal(await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
   });
 
   it("refuses a wrong ETag or a part never uploaded (InvalidPart), then completes with the right ones", async () => {
@@ -96,8 +106,10 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
   it("abort makes the upload id unusable for completion, and a second abort says NoSuchUpload", async () => {
     const key = "main/mp/aborted.bin";
     const id = await start(key);
+    assert.deepEqual((await s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))).Parts ?? [], [], "no part yet");
     const e1 = await part(key, id, 1, Buffer.from("tiny"));
     await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: id }));
+    assert.equal(await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
     assert.equal(await s3Error(complete(key, id, [[1, e1]])), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
