@@ -6,6 +6,7 @@ import type { Authenticated } from "./authenticate";
 import type { Target } from "./address";
 import type { AccessCache } from "./access-cache";
 import type { ByteCache } from "./byte-cache";
+import type { UploadSweeper } from "./multipart-sweep";
 import type { ReadCache } from "./read-cache";
 import type { StatBatcher } from "./stat-batcher";
 import { S3_NS, xmlDocument } from "./xml";
@@ -28,6 +29,8 @@ export interface Context {
   stats: StatBatcher;
   /** Small objects' bytes by address (byte-cache.ts); absent when turned off. */
   bytes?: ByteCache;
+  /** Removes abandoned multipart uploads from the local stores the gateway meets (multipart-sweep.ts). */
+  uploads?: UploadSweeper;
 }
 
 export function header(ctx: Context, name: string): string | undefined {

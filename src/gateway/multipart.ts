@@ -20,9 +20,9 @@ import { readError, writeError } from "./refs";
 import { readFromStore, writeFile } from "./store-io";
 import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, putRemotePart } from "./multipart-remote";
 import { abortAzure, completeAzure, decodeAzureUploadId, isAzureUploadId, listAzureParts, putAzurePart } from "./multipart-azure";
+import { UPLOADS } from "./multipart-sweep";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
 
-const UPLOADS = path.join(".tarn-local", "gateway-uploads");
 const MIN_PART = 5 * 1024 * 1024;
 const MAX_PART_NUMBER = 10_000;
 
@@ -53,6 +53,13 @@ function storeRoot(prepared: M.PrepareUploadResponse): string {
   return file.slice(0, file.length - rel.length);
 }
 
+/** storeRoot, and the sweeper of abandoned uploads told about it. */
+function localRoot(ctx: Context, prepared: M.PrepareUploadResponse): string {
+  const rootDir = storeRoot(prepared);
+  ctx.uploads?.seen(rootDir);
+  return rootDir;
+}
+
 async function prepare(ctx: Context, o: ObjectRef): Promise<M.PrepareUploadResponse> {
   try {
     return await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path });
@@ -67,7 +74,7 @@ async function loadUpload(ctx: Context, o: ObjectRef): Promise<{ dir: string; in
   const uploadId = ctx.query.get("uploadId") ?? "";
   if (!/^[0-9a-f]{32}$/.test(uploadId)) throw s3.noSuchUpload(`upload ${JSON.stringify(uploadId.slice(0, 100))} does not exist`);
   const prepared = await prepare(ctx, o);
-  const dir = uploadDir(storeRoot(prepared), uploadId);
+  const dir = uploadDir(localRoot(ctx, prepared), uploadId);
   let info: UploadInfo;
   try {
     info = JSON.parse(await fsp.readFile(path.join(dir, "upload.json"), "utf8")) as UploadInfo;
@@ -89,7 +96,7 @@ export async function createUpload(ctx: Context): Promise<void> {
   const prepared = await prepare(ctx, o);
   if (!prepared.direct?.local) return createRemote(ctx, o);
   const uploadId = randomBytes(16).toString("hex");
-  const dir = uploadDir(storeRoot(prepared), uploadId);
+  const dir = uploadDir(localRoot(ctx, prepared), uploadId);
   await fsp.mkdir(dir, { recursive: true });
   const info: UploadInfo = {
     uploadId, repository: o.repository, branch: o.ref, path: o.path, contentType: header(ctx, "content-type") ?? "",
@@ -278,7 +285,9 @@ export async function listUploads(ctx: Context): Promise<void> {
   const prefix = ctx.query.get("prefix") ?? "";
   const uploads: UploadInfo[] = [];
   if (repo.storageNamespace.startsWith("local://")) {
-    const dir = path.join(repo.storageNamespace.slice("local://".length), UPLOADS);
+    const rootDir = repo.storageNamespace.slice("local://".length);
+    ctx.uploads?.seen(rootDir);
+    const dir = path.join(rootDir, UPLOADS);
     const ids = await fsp.readdir(dir).catch(() => [] as string[]);
     for (const id of ids) {
       const info = await fsp.readFile(path.join(dir, id, "upload.json"), "utf8").then((t) => JSON.parse(t) as UploadInfo, () => undefined);

@@ -11,6 +11,7 @@ import type { Context } from "./context";
 import { errorXml, S3Error, toS3Error } from "./errors";
 import { AccessCache } from "./access-cache";
 import { ByteCache } from "./byte-cache";
+import { UploadSweeper } from "./multipart-sweep";
 import { ReadCache } from "./read-cache";
 import { StatBatcher } from "./stat-batcher";
 import { route } from "./router";
@@ -35,6 +36,12 @@ export interface GatewayOptions {
    * asks the metadata service for the current entry; only the bytes of an address come from memory.
    */
   byteCacheBytes?: number;
+  /**
+   * Multipart uploads on local stores older than this are removed (ms; default 7 days), checked when the
+   * gateway first meets a store and every `uploadSweepIntervalMs` (default an hour) after.
+   */
+  uploadMaxAgeMs?: number;
+  uploadSweepIntervalMs?: number;
   /** Called for 5xx answers, with the error. */
   onError?: (err: S3Error, ctx: { method: string; url: string }) => void;
 }
@@ -75,6 +82,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const access = new AccessCache();
   const stats = new StatBatcher();
   const bytes = options.byteCacheBytes === 0 ? undefined : new ByteCache(options.byteCacheBytes);
+  const uploads = new UploadSweeper({ maxAgeMs: options.uploadMaxAgeMs, intervalMs: options.uploadSweepIntervalMs });
 
   // Request ids: a random prefix per gateway and a counter (no random bytes per request).
   const idPrefix = randomBytes(4).toString("hex").toUpperCase();
@@ -109,7 +117,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats, bytes,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats, bytes, uploads,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");
@@ -126,6 +134,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
     close() {
       for (const c of clients.values()) c.close();
       clients.clear();
+      uploads.close();
     },
   });
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import type * as http from "node:http";
 import { gatewayKeyFrom } from "../../src/auth";
 import { TarnClient } from "../../src/client";
-import { credentialResolver, createGatewayServer, remoteCredentialResolver } from "../../src/gateway";
+import { credentialResolver, createGatewayServer, remoteCredentialResolver, type GatewayOptions } from "../../src/gateway";
 import { CLUSTER_SECRET, startService, type TestService } from "../metadata/support";
 import { azurite } from "../support/azurite";
 import { s3Server } from "../support/s3server";
@@ -34,7 +34,10 @@ export type StoreKind = "local" | "s3" | "azure";
  * `sidecar: true` runs the gateway as `tarn gateway` does: one client signed with the gateway key, acting on
  * behalf of each caller, and credentials looked up with GetCredentialForGateway.
  */
-export async function startGateway(repositories: string[] = ["repo"], options: { readCacheMs?: number; store?: StoreKind; sidecar?: boolean } = {}): Promise<TestGateway> {
+export async function startGateway(
+  repositories: string[] = ["repo"],
+  options: { readCacheMs?: number; store?: StoreKind; sidecar?: boolean; gateway?: Pick<GatewayOptions, "uploadMaxAgeMs" | "uploadSweepIntervalMs"> } = {},
+): Promise<TestGateway> {
   const remote = options.store === "s3" ? await s3Server() : undefined;
   const blob = options.store === "azure" ? await azurite() : undefined;
   const storeConfig = remote ? { s3: { endpoint: remote.endpoint, region: remote.region, forcePathStyle: true, accessKeyId: remote.accessKeyId, secretAccessKey: remote.secretAccessKey } }
@@ -55,6 +58,7 @@ export async function startGateway(repositories: string[] = ["repo"], options: {
     credentials: sidecar ? remoteCredentialResolver(sidecar, gatewayKey) : credentialResolver((id) => service.svc.auth.secretOf(id)),
     domains: ["s3.local.test"],
     readCacheMs: options.readCacheMs,
+    ...options.gateway,
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
