@@ -115,8 +115,6 @@ export class RaftNode {
   private campaignWanted = false;
   /** Enveloped proposals of this follower, for the leader. */
   private forwards: Uint8Array[] = [];
-  /** The leader's commit-only App messages held back, one per follower (see holdCommitOnly). */
-  private heldCommits = new Map<NodeId, Message>();
 
   // waiters
   private readonly pending = new Map<number, ProposalWaiter>();
@@ -391,10 +389,7 @@ export class RaftNode {
           continue;
         }
         await this.maybeSnapshot(); // a finished snapshot to record, or a retry that is due
-        if (!this.dirty) {
-          this.releaseHeldCommits(); // going idle: nothing more will carry them soon
-          await new Promise<void>((resolve) => (this.wake = resolve));
-        }
+        if (!this.dirty) await new Promise<void>((resolve) => (this.wake = resolve));
       }
     } catch (err) {
       this.fail(err as Error);
@@ -403,7 +398,6 @@ export class RaftNode {
 
   private drainInputs(): void {
     this.dirty = false;
-    if (this.ticks > 0) this.releaseHeldCommits(); // at most a tick late even when the loop never idles
     for (; this.ticks > 0; this.ticks--) this.raw.tick();
     const inbox = this.inbox;
     this.inbox = [];
@@ -520,48 +514,7 @@ export class RaftNode {
     if (this.pending.has(id)) this.ourIndexes.set(e.index, id);
   }
 
-  /**
-   * A leader tells followers a new commit index with an App carrying no entries. Under load the next App with
-   * entries follows within an event-loop turn or two and carries the same (or a newer) commit index, so
-   * sending both costs each follower an extra Ready and AppResp and the leader an extra step for nothing.
-   * Such an App is held here (the newest per follower) and dropped when a later App to that follower goes
-   * out in the same term, or sent when the loop goes idle or the next tick comes. Holding back a commit
-   * index is safe (followers only learn it later; the leader's own commit does not depend on it), and a
-   * dropped App is like a lost one, which Raft tolerates; the later App gets the answer instead.
-   */
-  private holdCommitOnly(messages: Message[]): Message[] {
-    if (this.role !== StateRole.Leader) {
-      this.heldCommits.clear();
-      return messages;
-    }
-    const out: Message[] = [];
-    for (const m of messages) {
-      if (m.type === MessageType.App && m.entries.length === 0) {
-        this.heldCommits.set(m.to, m);
-        continue;
-      }
-      if (m.type === MessageType.App) {
-        const held = this.heldCommits.get(m.to);
-        // A later App of the same term carries a commit index at least as new; otherwise send the held one first.
-        if (held && held.term !== m.term) out.push(held);
-        this.heldCommits.delete(m.to);
-      }
-      out.push(m);
-    }
-    return out;
-  }
-
-  private releaseHeldCommits(): void {
-    if (this.heldCommits.size === 0) return;
-    const held = [...this.heldCommits.values()];
-    this.heldCommits.clear();
-    if (this.role !== StateRole.Leader) return;
-    this.sendMessages(held, false);
-    this.transport.flush();
-  }
-
-  private sendMessages(all: Message[], hold = true): void {
-    const messages = hold ? this.holdCommitOnly(all) : all;
+  private sendMessages(messages: Message[]): void {
     if (messages.length === 0) return;
     const failed = this.transport.send(messages);
     for (const m of messages) {
