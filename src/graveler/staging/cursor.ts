@@ -37,20 +37,26 @@ export class StagingCursor {
   }
 
   async seekGE(key: Buffer): Promise<boolean> {
-    // Within the buffered page (or past the end of the last page) no query is needed.
-    const n = this.page.length;
-    if (this.coveredFrom && Buffer.compare(key, this.coveredFrom) >= 0 && (this.lastPage || Buffer.compare(key, this.page[n - 1].path) <= 0)) {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (Buffer.compare(this.page[mid].path, key) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      this.index = lo;
-      return this.valid;
-    }
+    if (this.seekInPage(key)) return this.valid;
     return this.load({ from: key });
+  }
+
+  /**
+   * Seeks without a query when the buffered page covers `key` (or it lies past the end of the last page), as
+   * it does for every seek of a listing after the first; false when seekGE must query the store.
+   */
+  seekInPage(key: Buffer): boolean {
+    const n = this.page.length;
+    if (!this.coveredFrom || Buffer.compare(key, this.coveredFrom) < 0 || (!this.lastPage && Buffer.compare(key, this.page[n - 1].path) > 0)) return false;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Buffer.compare(this.page[mid].path, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.index = lo;
+    return true;
   }
 
   async first(): Promise<boolean> {
@@ -97,7 +103,10 @@ export class MergedStagingCursor {
   }
 
   async seekGE(key: Buffer): Promise<boolean> {
-    await Promise.all(this.cursors.map((c) => c.seekGE(key)));
+    // Only the cursors whose page does not cover the key query the store.
+    const queries: Promise<boolean>[] = [];
+    for (const c of this.cursors) if (!c.seekInPage(key)) queries.push(c.seekGE(key));
+    if (queries.length > 0) await Promise.all(queries);
     this.settle();
     return this.valid;
   }
