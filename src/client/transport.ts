@@ -1,12 +1,15 @@
 // How the SDK reaches the metadata cluster: a list of members, the leader cached from `x-tarn-leader`,
 // every call signed over the exact bytes sent, and UNAVAILABLE retried with backoff on the next member.
+// Unary calls go over plain HTTP/2 connections (http2-unary.ts); server streams over grpc-js.
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http2";
 import { signPeerRequest, signRequest } from "../auth";
 import { invalidArgument } from "../errors";
 import { LEADER_HEADER } from "../metadata/proto";
 import { backoffDelay, DEFAULT_RETRY, RetryPolicy, sleep } from "./backoff";
 import { ApiError, apiError } from "./errors";
+import { UnaryChannel } from "./http2-unary";
 
 export interface TransportOptions {
   /** Members as HOST:PORT; the leader is found among them (or told by them). */
@@ -38,7 +41,10 @@ function nonceSource(): () => string {
 
 export class Transport {
   private readonly endpoints: string[];
+  /** grpc-js channels, for server-streaming calls. */
   private readonly clients = new Map<string, grpc.Client>();
+  /** Plain HTTP/2 connections, for unary calls (http2-unary.ts). */
+  private readonly channels = new Map<string, UnaryChannel>();
   private readonly retry: RetryPolicy;
   private next = 0;
   private readonly nonce = nonceSource();
@@ -75,6 +81,11 @@ export class Transport {
     if (typeof leader === "string" && leader !== "") this.leader = leader;
   }
 
+  private readonly learnHeaders = (headers: IncomingHttpHeaders): void => {
+    const leader = headers[LEADER_HEADER];
+    if (typeof leader === "string" && leader !== "") this.leader = leader;
+  };
+
   private unavailableAt(address: string): void {
     if (this.leader === address) this.leader = undefined;
     else this.next++;
@@ -85,14 +96,27 @@ export class Transport {
     return this.options.gateway !== undefined;
   }
 
-  private signed(path: string, body: Buffer, onBehalfOf: string | undefined): grpc.Metadata {
-    const md = new grpc.Metadata();
+  private signature(path: string, body: Buffer, onBehalfOf: string | undefined): Record<string, string> {
     const gw = this.options.gateway;
-    const headers = gw
+    return gw
       ? signPeerRequest({ role: "gateway", key: gw.key, peerId: gw.id, method: path, body, onBehalfOf, nonce: this.nonce() })
       : signRequest({ method: path, accessKeyId: this.options.accessKeyId!, secretAccessKey: this.options.secretAccessKey!, body, nonce: this.nonce() });
+  }
+
+  private signed(path: string, body: Buffer, onBehalfOf: string | undefined): grpc.Metadata {
+    const md = new grpc.Metadata();
+    const headers = this.signature(path, body, onBehalfOf);
     for (const k in headers) md.set(k, headers[k]);
     return md;
+  }
+
+  private channel(address: string): UnaryChannel {
+    let c = this.channels.get(address);
+    if (!c) {
+      c = new UnaryChannel(address, this.options.maxMessageBytes ?? 4 * 1024 * 1024);
+      this.channels.set(address, c);
+    }
+    return c;
   }
 
   private deadline(): Date {
@@ -108,16 +132,9 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       const address = this.target();
       try {
-        return await new Promise<Buffer>((resolve, reject) => {
-          const call = this.client(address).makeUnaryRequest(path, identity, identity, body, this.signed(path, body, onBehalfOf), { deadline: this.deadline() }, (err, reply) => {
-            if (err) {
-              this.learn(err.metadata);
-              reject(apiError(err, address));
-            } else resolve(reply!);
-          });
-          call.on("metadata", (md) => this.learn(md));
-        });
+        return await this.channel(address).call(path, body, this.signature(path, body, onBehalfOf), this.options.deadlineMs ?? 60_000, this.learnHeaders);
       } catch (err) {
+        if (err instanceof ApiError) this.learn(err.trailers);
         if (!(err instanceof ApiError) || err.status !== grpc.status.UNAVAILABLE || attempt >= this.retry.attempts) throw err;
         this.unavailableAt(address);
         await this.backoff(attempt);
@@ -153,5 +170,7 @@ export class Transport {
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    for (const c of this.channels.values()) c.close();
+    this.channels.clear();
   }
 }

@@ -2,6 +2,8 @@
 // the way the CLI does, and refuses bad arguments before calling anything.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { loadConfig } from "../../src/cli/config";
 import { ApiError, TarnClient } from "../../src/client";
@@ -22,6 +24,28 @@ describe("client: TarnClient", () => {
     const c = t.clientWith(t.svc.admin!, [dead, t.address], { attempts: 4, baseMs: 5, maxMs: 20 });
     assert.equal((await c.whoAmI()).user.id, "admin");
     assert.equal(c.leader, t.address, "the answering member named the leader");
+  });
+
+  it("retries on the next endpoint when a member drops the connection in the middle of a call", async () => {
+    // A member that takes the call and dies before answering (kill -9 of a leader): the client must see
+    // UNAVAILABLE, not a protocol error, and go on.
+    const dropping = http2.createServer();
+    let calls = 0;
+    dropping.on("stream", (stream) => {
+      calls++;
+      stream.session?.destroy();
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    try {
+      const dead = `127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+      const c = t.clientWith(t.svc.admin!, [dead, t.address], { attempts: 4, baseMs: 5, maxMs: 20 });
+      assert.equal((await c.whoAmI()).user.id, "admin");
+      assert.equal(calls, 1, "the dropping member got the first attempt");
+      const once = t.clientWith(t.svc.admin!, [dead], { attempts: 1, baseMs: 5, maxMs: 20 });
+      await assert.rejects(once.whoAmI(), (err: unknown) => err instanceof ApiError && err.code === "UNAVAILABLE" && err.endpoint === dead);
+    } finally {
+      dropping.close();
+    }
   });
 
   it("gives up after the bounded number of attempts with UNAVAILABLE", async () => {
