@@ -10,15 +10,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import {
-  CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+  CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { tarnOk } from "../server/support";
-import { ensureAptPackage } from "../support/apt-package";
+import { sha256, sha256File, sha256Stream, tree, writeTree } from "../support/client-files";
 import { startGatewayCluster, type GatewayCluster } from "../support/cluster";
-import { ensureAptTool } from "../support/tools";
-import { awsWorks, boto3Works, run } from "../gateway/run";
-import { sha256, sha256File, sha256Stream, tree, writeTree } from "./files";
+import { awsArgs as awsArgsFor, ensureS3Clients, run, s3ClientFor } from "../support/s3-clients";
 
 export interface ClusterStore {
   /** TARN_S3_* or TARN_AZURE_* for the metadata members. */
@@ -55,18 +53,11 @@ export function describeGatewayCluster(storeName: string, store: () => Promise<C
 
     before(async function () {
       this.timeout(600_000); // the first run on a machine installs the tools and builds versitygw
-      if (awsWorks()) aws = "aws";
-      else {
-        ensureAptPackage("awscli", () => awsWorks("/usr/bin/aws"));
-        aws = "/usr/bin/aws";
-      }
-      ensureAptPackage("python3-boto3", boto3Works);
-      ensureAptTool("rclone", "rclone");
-      ensureAptTool("s3cmd", "s3cmd");
+      ({ aws } = ensureS3Clients());
       const s = await store();
       c = await startGatewayCluster(storeName.replace(/\W+/g, "-"), s.env);
       await c.client.createRepository({ name: REPO, storageNamespace: s.namespace(REPO) });
-      s3 = new S3Client({ endpoint: c.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey }, maxAttempts: 1 });
+      s3 = s3ClientFor(c);
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-gwc-"));
     });
     after(async () => {
@@ -75,7 +66,7 @@ export function describeGatewayCluster(storeName: string, store: () => Promise<C
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    const awsArgs = (...args: string[]) => ["--endpoint-url", c.endpoint, ...args, ...(["cp", "sync", "rm"].includes(args[1]) ? ["--only-show-errors"] : [])];
+    const awsArgs = (...args: string[]) => awsArgsFor(c.endpoint, ...args);
 
     if (options.multipart) it("aws CLI: a multipart upload of 100 MB up and down", async () => {
       const big = path.join(dir, "big.bin");

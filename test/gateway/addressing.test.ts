@@ -2,16 +2,17 @@
 // bucket listing whose prefix names no ref yet, which lists branches as common prefixes.
 import assert from "node:assert/strict";
 import * as http from "node:http";
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { signedHeaders } from "./raw";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 describe("gateway: addressing", () => {
   let g: TestGateway;
   let s3: S3Client;
   before(async () => {
     g = await startGateway(["vhost"]);
-    s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    s3 = s3ClientFor(g);
     await g.service.client.createBranch({ repository: "vhost", name: "feature-a", source: "main" });
     await g.service.client.createBranch({ repository: "vhost", name: "feature-b", source: "main" });
     await s3.send(new PutObjectCommand({ Bucket: "vhost", Key: "feature-a/docs/readme.md", Body: "virtual host" }));

@@ -6,9 +6,10 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand,
-  ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException, UploadPartCommand, UploadPartCopyCommand,
+  ListPartsCommand, PutObjectCommand, S3ServiceException, UploadPartCommand, UploadPartCopyCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { sha256, startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 const MB = 1024 * 1024;
 
@@ -35,7 +36,7 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
   let s3: S3Client;
   before(async () => {
     g = await startGateway(["repo"], { store: "azure" });
-    s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    s3 = s3ClientFor(g);
   });
   after(async () => {
     s3?.destroy();

@@ -5,16 +5,17 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { code, send, signedHeaders, unsignedChunked } from "./raw";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 describe("gateway: bad input", () => {
   let g: TestGateway;
   let s3: S3Client;
   const client = (accessKeyId: string, secretAccessKey: string) =>
-    new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    s3ClientFor(g, { accessKeyId, secretAccessKey });
   const failure = async (p: Promise<unknown>) => {
     try {
       await p;

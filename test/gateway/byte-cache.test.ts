@@ -1,10 +1,11 @@
 // The small-object byte cache: keyed by address and checksum, bounded, and never in the way of a fresh
 // entry (an overwrite through the gateway reads back the new bytes at once).
 import assert from "node:assert/strict";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { ByteCache } from "../../src/gateway/byte-cache";
 import type * as M from "../../src/metadata/messages";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 const stats = (physicalAddress: string, size: number, checksum = "c"): M.ObjectStats =>
   ({ path: "p", physicalAddress, checksum, sizeBytes: size, addressType: "ADDRESS_TYPE_RELATIVE" }) as unknown as M.ObjectStats;
@@ -34,7 +35,7 @@ describe("gateway: small-object byte cache", () => {
     let c: S3Client;
     before(async () => {
       g = await startGateway(["bytes"]);
-      c = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+      c = s3ClientFor(g);
     });
     after(async () => {
       c.destroy();

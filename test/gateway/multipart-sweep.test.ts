@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, S3Client, UploadPartCommand } from "@aws-sdk/client-s3";
+import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, ListPartsCommand, UploadPartCommand, type S3Client } from "@aws-sdk/client-s3";
 import { sweepUploads, UPLOADS } from "../../src/gateway/multipart-sweep";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 const DAY = 24 * 3600 * 1000;
 
@@ -49,7 +50,7 @@ describe("gateway: abandoned local multipart uploads", () => {
     let s3: S3Client;
     before(async () => {
       g = await startGateway(["repo"], { gateway: { uploadMaxAgeMs: DAY, uploadSweepIntervalMs: 150 } });
-      s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+      s3 = s3ClientFor(g);
     });
     after(async () => {
       s3?.destroy();

@@ -1,15 +1,16 @@
 // The optional read cache: a write through this gateway is visible at once; a write that bypasses it shows
 // after the TTL, as documented.
 import assert from "node:assert/strict";
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 describe("gateway: read cache", () => {
   let g: TestGateway;
   let s3: S3Client;
   before(async () => {
     g = await startGateway(["cached"], { readCacheMs: 400 });
-    s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    s3 = s3ClientFor(g);
   });
   after(async () => {
     s3?.destroy();

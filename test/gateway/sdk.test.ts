@@ -7,11 +7,12 @@ import { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CopyObjectCommand, CreateMultipartUploadCommand, DeleteObjectCommand,
   DeleteObjectsCommand, GetBucketLocationCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListBucketsCommand,
-  ListMultipartUploadsCommand, ListObjectsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3Client, S3ServiceException,
-  UploadPartCommand, UploadPartCopyCommand, GetObjectAclCommand,
+  ListMultipartUploadsCommand, ListObjectsCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, S3ServiceException,
+  UploadPartCommand, UploadPartCopyCommand, GetObjectAclCommand, type S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { sha256, startGateway, type StoreKind, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 async function bytes(body: unknown): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -34,7 +35,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
   let s3: S3Client;
   before(async () => {
     g = await startGateway(["repo", "other"], { store });
-    s3 = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    s3 = s3ClientFor(g);
   });
   after(async () => {
     s3?.destroy();

@@ -1,14 +1,15 @@
 // `tarn gateway` mode: one gateway-signed client, credentials from AuthService.GetCredentialForGateway, and
 // every call made on behalf of the S3 caller, so the service still applies each user's own policy.
 import assert from "node:assert/strict";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 describe("gateway: sidecar mode (gateway key, on behalf of users)", () => {
   let g: TestGateway;
   const clients: S3Client[] = [];
   const as = (accessKeyId: string, secretAccessKey: string) => {
-    const c = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    const c = s3ClientFor(g, { accessKeyId, secretAccessKey });
     clients.push(c);
     return c;
   };
@@ -51,7 +52,7 @@ describe("gateway: concurrent reads are batched into StatObjects and each gets i
   let c: S3Client;
   before(async () => {
     g = await startGateway(["batch"]);
-    c = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: g.accessKeyId, secretAccessKey: g.secretAccessKey }, maxAttempts: 1 });
+    c = s3ClientFor(g);
     for (let i = 0; i < 20; i++) await c.send(new PutObjectCommand({ Bucket: "batch", Key: `main/o${i}`, Body: `body ${i}` }));
   });
   after(async () => {

@@ -1,7 +1,7 @@
 // A metadata service in this process (test/metadata/support.ts: classic-level KV, local:// stores under a
 // temp dir) with the S3 gateway in front of it on a loopback port, and a repository to write to. Real S3
 // clients are pointed at `endpoint` with the admin's keys.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type * as http from "node:http";
 import { gatewayKeyFrom } from "../../src/auth";
@@ -9,6 +9,7 @@ import { TarnClient } from "../../src/client";
 import { credentialResolver, createGatewayServer, remoteCredentialResolver, type GatewayOptions } from "../../src/gateway";
 import { CLUSTER_SECRET, startService, type TestService } from "../metadata/support";
 import { azurite } from "../support/azurite";
+import { s3ClientEnv } from "../support/s3-clients";
 import { s3Server } from "../support/s3server";
 
 export interface TestGateway {
@@ -70,16 +71,7 @@ export async function startGateway(
     port,
     accessKeyId: admin.accessKeyId,
     secretAccessKey: admin.secretAccessKey,
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: admin.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_REGION: "us-east-1",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-    },
+    env: s3ClientEnv(admin),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -89,4 +81,4 @@ export async function startGateway(
   };
 }
 
-export const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+export { sha256 } from "../support/client-files";

@@ -6,45 +6,16 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ensureAptPackage } from "../support/apt-package";
-import { ensureAptTool } from "../support/tools";
-import { awsWorks, boto3Works, run } from "./run";
-import { sha256, startGateway, type StoreKind, type TestGateway } from "./support";
-
-function tree(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.set(path.relative(root, p), sha256(fs.readFileSync(p)));
-    }
-  };
-  walk(root);
-  return out;
-}
-
-function writeTree(root: string, files: Record<string, Buffer>): void {
-  for (const [name, data] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    fs.writeFileSync(path.join(root, name), data);
-  }
-}
+import { sha256, tree, writeTree } from "../support/client-files";
+import { awsArgs as awsArgsFor, ensureS3Clients, run } from "../support/s3-clients";
+import { startGateway, type StoreKind, type TestGateway } from "./support";
 
 for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, boto3, rclone, s3cmd (${store} store)`, function () {
   let g: TestGateway;
   let dir: string;
   let aws: string;
   before(async () => {
-    // The aws on PATH if it runs, else Debian's awscli at /usr/bin/aws (a broken shim may shadow it on PATH).
-    if (awsWorks()) aws = "aws";
-    else {
-      ensureAptPackage("awscli", () => awsWorks("/usr/bin/aws"));
-      aws = "/usr/bin/aws";
-    }
-    ensureAptPackage("python3-boto3", boto3Works);
-    ensureAptTool("rclone", "rclone");
-    ensureAptTool("s3cmd", "s3cmd");
+    ({ aws } = ensureS3Clients());
     g = await startGateway(["tools"], { store });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-gw-tools-"));
   });
@@ -53,8 +24,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  // `s3 ls` and `s3 presign` do not take --only-show-errors; the transfer commands do (and print progress otherwise).
-  const awsArgs = (...args: string[]) => ["--endpoint-url", g.endpoint, ...args, ...(["cp", "sync", "rm"].includes(args[1]) ? ["--only-show-errors"] : [])];
+  const awsArgs = (...args: string[]) => awsArgsFor(g.endpoint, ...args);
 
   it("aws CLI: cp up and down (one PUT and a 100 MB multipart), sync, ls, rm, presign", async () => {
     const small = path.join(dir, "small.txt");

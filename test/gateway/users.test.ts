@@ -1,15 +1,16 @@
 // Each caller acts with their own key: the metadata service applies that user's policy to what they do
 // through the gateway. New keys work within a second of a failed lookup; deleted keys stop working.
 import assert from "node:assert/strict";
-import { GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { credentialResolver } from "../../src/gateway";
 import { startGateway, type TestGateway } from "./support";
+import { s3ClientFor } from "../support/s3-clients";
 
 describe("gateway: users and keys", () => {
   let g: TestGateway;
   const clients: S3Client[] = [];
   const as = (accessKeyId: string, secretAccessKey: string) => {
-    const c = new S3Client({ endpoint: g.endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    const c = s3ClientFor(g, { accessKeyId, secretAccessKey });
     clients.push(c);
     return c;
   };

@@ -8,6 +8,7 @@ import type { TarnClient } from "../../src/client";
 import { ADMIN, adminClient, CLUSTER_SECRET, cleanEnv, memberSpecs, peersFlag, startMemberProcess, TARN, tempDir, waitForLeader } from "../server/support";
 import { freePort } from "./ports";
 import { startProcess, type StartedProcess, waitUntil } from "./processes";
+import { s3ClientEnv } from "./s3-clients";
 
 export interface GatewayCluster {
   /** The gateway's S3 endpoint, e.g. "http://127.0.0.1:41234". */
@@ -57,17 +58,7 @@ export async function startGatewayCluster(name: string, storeEnv: NodeJS.Process
     });
     const endpoint = `http://127.0.0.1:${port}`;
     await waitUntil("tarn gateway", async () => (await fetch(`${endpoint}/healthz`)).status === 200, 30_000, gateway);
-    const s3Env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HOME: path.join(root, "home"),
-      AWS_ACCESS_KEY_ID: ADMIN.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: ADMIN.secretAccessKey,
-      AWS_DEFAULT_REGION: "us-east-1",
-      AWS_REGION: "us-east-1",
-      AWS_CONFIG_FILE: "/dev/null",
-      AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
-      AWS_EC2_METADATA_DISABLED: "true",
-    };
+    const s3Env = s3ClientEnv(ADMIN, { HOME: path.join(root, "home") });
     fs.mkdirSync(s3Env.HOME!, { recursive: true });
     return { endpoint, port, ...ADMIN, metadata, cliEnv, s3Env, client, members, gateway, stop };
   } catch (err) {

@@ -1,4 +1,5 @@
-// Local files for the client runs: writing a tree of random files and hashing one back (SHA-256 per path).
+// Local files for the S3 client runs (test/gateway, test/gateway-cluster): writing a tree of random files and
+// hashing them back (SHA-256 per path, per file, per stream).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";

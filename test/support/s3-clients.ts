@@ -1,0 +1,80 @@
+// The real S3 clients the gateway tests drive, set up one way for the in-process gateway (test/gateway) and
+// for `tarn gateway` before a cluster (test/gateway-cluster): the tools installed, the environment they run
+// in, the aws CLI's arguments, an @aws-sdk/client-s3 client, and a runner that does not block the event loop.
+import { execFile, spawnSync } from "node:child_process";
+import { S3Client } from "@aws-sdk/client-s3";
+import { ensureAptPackage } from "./apt-package";
+import { ensureAptTool } from "./tools";
+
+export interface S3Endpoint {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Runs a client as a child process (the gateway under test may live in this process); fails with its stderr. */
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { env, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${command} ${args.join(" ")} failed: ${err.message}\n${stderr.slice(-3000)}`));
+      else resolve(stdout);
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** Does this aws CLI run? (A pyenv shim on PATH may point at nothing.) */
+export function awsWorks(command = "aws"): boolean {
+  return spawnSync(command, ["--version"], { encoding: "utf8" }).status === 0;
+}
+
+/** boto3 importable by python3? */
+export function boto3Works(): boolean {
+  return spawnSync("python3", ["-c", "import boto3"], { encoding: "utf8" }).status === 0;
+}
+
+/**
+ * Installs what is missing of the aws CLI, boto3, rclone and s3cmd; returns the aws command to use: the one
+ * on PATH if it runs, else Debian's awscli at /usr/bin/aws (a broken shim may shadow it on PATH).
+ */
+export function ensureS3Clients(): { aws: string } {
+  let aws = "aws";
+  if (!awsWorks()) {
+    ensureAptPackage("awscli", () => awsWorks("/usr/bin/aws"));
+    aws = "/usr/bin/aws";
+  }
+  ensureAptPackage("python3-boto3", boto3Works);
+  ensureAptTool("rclone", "rclone");
+  ensureAptTool("s3cmd", "s3cmd");
+  return { aws };
+}
+
+/**
+ * aws CLI arguments against `endpoint`: the transfer commands quietly (`s3 ls` and `s3 presign` do not take
+ * --only-show-errors; cp, sync and rm print progress without it).
+ */
+export const awsArgs = (endpoint: string, ...args: string[]) => ["--endpoint-url", endpoint, ...args, ...(["cp", "sync", "rm"].includes(args[1]) ? ["--only-show-errors"] : [])];
+
+/** Environment for the aws CLI, boto3, s3cmd and rclone: these keys, a region, no config files or instance metadata. */
+export function s3ClientEnv(keys: { accessKeyId: string; secretAccessKey: string }, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...extra,
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_REGION: "us-east-1",
+    AWS_CONFIG_FILE: "/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/** @aws-sdk/client-s3 against a gateway, path style, no retries (a failure shows at once); `keys` default to the endpoint's. */
+export function s3ClientFor(target: S3Endpoint | { endpoint: string }, keys?: { accessKeyId: string; secretAccessKey: string }): S3Client {
+  const credentials = keys ?? (target as S3Endpoint);
+  return new S3Client({
+    endpoint: target.endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+  });
+}
