@@ -1,6 +1,6 @@
 // The canonical form both request signatures (client and peer) are computed over, and the helpers they
 // share: the date format, header reading and the constant-time comparison. Pure functions only.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, timingSafeEqual } from "node:crypto";
 import { TarnError } from "../errors";
 
 /** How far a request's date may be from the verifier's clock, either way. */
@@ -13,7 +13,8 @@ export const unauthenticated = (message: string) => new TarnError("UNAUTHENTICAT
 
 /** Hex SHA-256 of the request bytes; the empty string's hash when there are none. */
 export function contentSha256(body: Uint8Array | undefined): string {
-  return createHash("sha256").update(body ?? new Uint8Array(0)).digest("hex");
+  // The one-shot hash: a third of the cost of createHash().update().digest() for a small message.
+  return hash("sha256", body ?? new Uint8Array(0), "hex");
 }
 
 /** The last second formatted: every call signed within one second carries the same date. */

@@ -5,6 +5,7 @@ import { encodeEntry, path as validPath, type Entry, type Repository } from "../
 import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import { stageOnBranch, stagingTarget } from "../staging-write";
+import { statObject } from "../stat-object";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ObjectError,
   PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
@@ -143,7 +144,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
 
     StatObject: unary(async (r: StatObjectRequest) => {
       if (r.ref === "") throw invalidArgument("ref is required");
-      return objectStats(r.path, await graveler.statObject(r.repository, r.ref, r.path));
+      return objectStats(r.path, await statObject(kv, graveler, r.repository, r.ref, r.path));
     }),
 
     StatObjects: unary(async (r: StatObjectsRequest) => {
@@ -152,7 +153,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
         r.objects.map(async (o) => {
           try {
             if (o.ref === "") throw invalidArgument("ref is required");
-            return { stats: objectStats(o.path, await graveler.statObject(r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
+            return { stats: objectStats(o.path, await statObject(kv, graveler, r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
           } catch (err) {
             // Each lookup fails on its own, as its own StatObject would have; anything else fails the call.
             if (!(err instanceof TarnError) || !PER_OBJECT_ERRORS.has(err.code)) throw err;
