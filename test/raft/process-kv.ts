@@ -18,6 +18,9 @@ export function encodePut(key: string | Uint8Array, value: Uint8Array): Buffer {
   return buf;
 }
 
+/** Keys encoded per event-loop turn while a snapshot is written. */
+const SNAPSHOT_SLICE = 2000;
+
 export class KvStateMachine implements StateMachine {
   readonly data = new Map<string, Buffer>();
   lastApplied = 0;
@@ -35,10 +38,22 @@ export class KvStateMachine implements StateMachine {
     });
   }
 
+  /**
+   * The pairs are captured now (the state at `index`: values are never changed in place) and encoded a slice
+   * at a time with a turn of the event loop in between. Encoding and sorting the whole map at once blocked a
+   * member for seconds at ~100k keys: in the benchmark every member took its snapshot in the same second and
+   * the cluster stood still (a 512-client round fell from ~4,800 to 151 writes/s, p50 4 s).
+   */
   async snapshot(index: number): Promise<string> {
     fs.mkdirSync(this.snapshotDir, { recursive: true });
     const file = path.join(this.snapshotDir, `snap-${index}.json`);
-    await fs.promises.writeFile(file, this.serialize());
+    const pairs = [...this.data];
+    const slices: string[] = [];
+    for (let at = 0; at < pairs.length; at += SNAPSHOT_SLICE) {
+      slices.push(pairs.slice(at, at + SNAPSHOT_SLICE).map(([k, v]) => JSON.stringify([k, v.toString("base64")])).join(","));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await fs.promises.writeFile(file, `[${slices.join(",")}]`);
     return `file:${file}`;
   }
 
@@ -64,6 +79,7 @@ export class KvStateMachine implements StateMachine {
     return fs.promises.readFile(reference.replace(/^file:/, ""));
   }
 
+  /** The whole map in key order (deterministic: tests compare members with it). */
   serialize(): Buffer {
     return Buffer.from(JSON.stringify([...this.data].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, v.toString("base64")])));
   }
