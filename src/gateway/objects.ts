@@ -8,6 +8,7 @@ import { evaluate, parseRange } from "./conditions";
 import { header, httpDate, isoDate, quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
 import { s3, S3Error, toS3Error } from "./errors";
 import { PayloadVerifier } from "./payload";
+import { RawBody } from "./raw-get";
 import { readError, writeError } from "./refs";
 import { readFromStore, readSmall, storeEtagIsMd5, writeBytesToStore, writeToStore, type ByteRange } from "./store-io";
 
@@ -96,6 +97,12 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   }
   const body = await readFromStore(got, range, what);
   ctx.res.writeHead(status, headers);
+  if (body instanceof RawBody) {
+    // Straight from the store connection's pooled read buffers into the response (raw-get.ts).
+    await body.pipeInto(ctx.res);
+    ctx.res.end();
+    return;
+  }
   await pipeline(body, ctx.res);
 }
 

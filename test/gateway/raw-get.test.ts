@@ -75,6 +75,43 @@ describe("gateway: raw store reads", () => {
       await assert.rejects(collect(res.body), /closed after \d+ of \d+ bytes/);
     });
 
+    it("pipes the pooled bytes into a response at the pace of a slow reader, and rejects a short body", async () => {
+      const failures: Error[] = [];
+      const relay = http.createServer((req, res) => {
+        void (async () => {
+          const upstream = await rawGet(new URL(`${base}${req.url}`), {});
+          assert.ok(upstream);
+          res.writeHead(200, { "content-length": upstream.headers["content-length"] });
+          try {
+            await upstream.body.pipeInto(res);
+            res.end();
+          } catch (err) {
+            failures.push(err as Error);
+            res.destroy();
+          }
+        })();
+      });
+      await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+      const at = `http://127.0.0.1:${(relay.address() as AddressInfo).port}`;
+      try {
+        const res = await fetch(`${at}/whole`);
+        const chunks: Buffer[] = [];
+        const reader = res.body!.getReader();
+        for (let i = 0; ; i++) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(Buffer.from(value));
+          if (i % 8 === 0) await new Promise((r) => setTimeout(r, 5)); // slower than the store: back-pressure
+        }
+        assert.ok(Buffer.concat(chunks).equals(data));
+        await assert.rejects(fetch(`${at}/short`).then((r) => r.arrayBuffer()));
+        assert.match(failures.map((e) => e.message).join("; "), /closed after \d+ of \d+ bytes/);
+      } finally {
+        relay.closeAllConnections();
+        relay.close();
+      }
+    });
+
     it("leaves a chunked response to the standard client, which reads it whole", async () => {
       assert.equal(await rawGet(new URL(`${base}/chunked`), {}), undefined);
       assert.ok((await collect(await readFromStore(got("/chunked", data.length), undefined, "chunked"))).equals(data));
