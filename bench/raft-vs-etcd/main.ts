@@ -4,7 +4,7 @@
 // and 512 concurrent clients, aimed at the leader of each system.
 //
 //   npm run bench -- raft-vs-etcd [--duration-ms 5000] [--warmup-ms 1000] [--clients 1,64,512] [--spread]
-//                                 [--client http2|grpc-js] [--rounds 1]
+//                                 [--client http2|grpc-js] [--rounds 3]
 //
 // --rounds N measures each concurrency N times, tarn and etcd alternating, and reports each system's round
 // with the median throughput: on a shared machine one unlucky window otherwise decides the figure.
@@ -34,7 +34,7 @@ const durationMs = Number(option("duration-ms", "5000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "1,64,512").split(",").map(Number);
 const spread = process.argv.includes("--spread");
-const rounds = Math.max(1, Number(option("rounds", "1")));
+const rounds = Math.max(1, Number(option("rounds", "3")));
 const clientKind = option("client", "http2");
 if (clientKind !== "http2" && clientKind !== "grpc-js") throw new Error(`--client ${clientKind}: expected http2 or grpc-js`);
 const CHANNELS = 8;
