@@ -52,14 +52,19 @@ export function decodeApplied(raw: Buffer): Applied | undefined {
 /** The stored form of a user value: its version (a Raft index) then the bytes. */
 export function encodeStored(version: number, value: Buffer): Buffer {
   const buf = Buffer.allocUnsafe(8 + value.length);
-  buf.writeBigUInt64BE(BigInt(version), 0);
+  // Two 32-bit halves: exact for versions up to 2^53, without a BigInt per write.
+  buf.writeUInt32BE(Math.floor(version / 0x1_0000_0000), 0);
+  buf.writeUInt32BE(version % 0x1_0000_0000, 4);
   value.copy(buf, 8);
   return buf;
 }
 
 export function decodeStored(raw: Buffer): { version: number; value: Buffer } {
-  return { version: Number(raw.readBigUInt64BE(0)), value: raw.subarray(8) };
+  return { version: raw.readUInt32BE(0) * 0x1_0000_0000 + raw.readUInt32BE(4), value: raw.subarray(8) };
 }
+
+/** Whether the stored record `raw` holds exactly `value` (whatever its version). */
+export const storedValueEquals = (raw: Buffer, value: Buffer): boolean => raw.length - 8 === value.length && raw.compare(value, 0, value.length, 8) === 0;
 
 export interface Membership {
   confState: ConfState;

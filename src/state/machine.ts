@@ -31,6 +31,7 @@ import {
   MEMBERS_KEY,
   printableKey,
   SNAPSHOT_KEY,
+  storedValueEquals,
   USER_END,
   USER_START,
   userKey,
@@ -298,17 +299,16 @@ export class TarnStateMachine implements StateMachine {
 
   // ---- internals ----------------------------------------------------------------------------------------
 
+  /** The stored value of every key a precondition of the group looks at, by mapKey. */
   private prefetch(commands: (KvBatch | MalformedCommandError)[]): Map<string, Buffer | undefined> {
-    const keys = new Map<string, Buffer>();
+    const base = new Map<string, Buffer | undefined>();
     for (const c of commands) {
       if (c instanceof MalformedCommandError) continue;
       for (const pre of c.preconditions ?? []) {
-        const key = userKey(pre.key);
-        keys.set(key.toString("hex"), key);
+        const k = mapKey(pre.key);
+        if (!base.has(k)) base.set(k, this.db.getSync(userKey(pre.key)));
       }
     }
-    const base = new Map<string, Buffer | undefined>();
-    for (const [hex, key] of keys) base.set(hex, this.db.getSync(key));
     return base;
   }
 
@@ -319,20 +319,23 @@ export class TarnStateMachine implements StateMachine {
       return encodeResult({ status: ResultStatus.Rejected, index: e.index, key: none, message: `malformed command at index ${e.index}: ${command.message}` });
     }
     for (const pre of command.preconditions ?? []) {
-      const hex = userKey(pre.key).toString("hex");
-      const raw = overlay.has(hex) ? overlay.get(hex) : base.get(hex);
+      const k = mapKey(pre.key);
+      const raw = overlay.has(k) ? overlay.get(k) : base.get(k);
       const failure = checkPrecondition(pre, raw);
       if (failure) return encodeResult({ status: ResultStatus.PreconditionFailed, index: e.index, key: pre.key, message: failure });
     }
     for (const m of command.mutations) {
       const key = userKey(m.key);
+      // Only keys some precondition of the group looks at need to be seen by later commands.
+      const k = base.size > 0 ? mapKey(m.key) : undefined;
+      const watched = k !== undefined && base.has(k);
       if (m.op === "put") {
         const stored = encodeStored(e.index, m.value);
         ops.push({ type: "put", key, value: stored });
-        overlay.set(key.toString("hex"), stored);
+        if (watched) overlay.set(k, stored);
       } else {
         ops.push({ type: "del", key });
-        overlay.set(key.toString("hex"), undefined);
+        if (watched) overlay.set(k, undefined);
       }
     }
     return encodeResult({ status: ResultStatus.Applied, index: e.index, key: none, message: "" });
@@ -367,10 +370,12 @@ function decodeOrError(data: Uint8Array): KvBatch | MalformedCommandError {
   }
 }
 
+/** A user key as a Map key: latin1 maps each byte to one character, so distinct keys stay distinct. */
+const mapKey = (key: Buffer): string => key.toString("latin1");
+
 /** Undefined when the precondition holds on the stored value `raw`, else why not (the one-disk store's words). */
 function checkPrecondition(pre: KvPrecondition, raw: Buffer | undefined): string | undefined {
-  const current = raw ? decodeStored(raw) : undefined;
-  if ("absent" in pre) return current ? `key ${printableKey(pre.key)} already exists` : undefined;
-  if ("equals" in pre) return current && current.value.equals(pre.equals) ? undefined : `key ${printableKey(pre.key)} changed`;
-  return current && current.version === pre.version ? undefined : `key ${printableKey(pre.key)} is not at version ${pre.version}`;
+  if ("absent" in pre) return raw ? `key ${printableKey(pre.key)} already exists` : undefined;
+  if ("equals" in pre) return raw && storedValueEquals(raw, pre.equals) ? undefined : `key ${printableKey(pre.key)} changed`;
+  return raw && decodeStored(raw).version === pre.version ? undefined : `key ${printableKey(pre.key)} is not at version ${pre.version}`;
 }
