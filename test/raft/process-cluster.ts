@@ -21,9 +21,19 @@ export interface ClusterOptions {
   snapshotEntries?: number;
 }
 
+/**
+ * A member's young generation may grow to 64 MiB per semi-space (V8's default for Node 20 stops at 16): a
+ * write's objects (its call, proposal, entry, messages) live for a commit round of 10-20 ms under load, long
+ * enough to survive two small scavenges and be promoted, so the old space filled every ~1.3 s and the leader
+ * paused 20-95 ms in mark-compacts. With the larger young generation those objects die young (scavenges
+ * every ~0.9 s of 2-4 ms instead of every ~0.3 s of 10-36 ms); paired A/B at 64 clients, load ~8: median
+ * 4,337 vs 3,379 writes/s, p99 54 vs 101 ms.
+ */
+const MEMBER_NODE_FLAGS = ["--max-semi-space-size=64"];
+
 /** How to run a member: compiled JS when this file is compiled, tsx otherwise. RAFT_NODE_FLAGS adds node flags (e.g. --cpu-prof). */
 export function nodeCommand(): { command: string; args: string[] } {
-  const flags = (process.env.RAFT_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const flags = [...MEMBER_NODE_FLAGS, ...(process.env.RAFT_NODE_FLAGS ?? "").split(" ").filter(Boolean)];
   const compiled = path.join(__dirname, "process-node.js");
   if (fs.existsSync(compiled) && __filename.endsWith(".js")) return { command: process.execPath, args: [...flags, compiled] };
   return { command: process.execPath, args: [...flags, "-r", require.resolve("tsx/cjs"), path.join(__dirname, "process-node.ts")] };
