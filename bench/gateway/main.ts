@@ -6,7 +6,7 @@
 //   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
 // BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR; --small skips the large objects,
 //   --large the small ones; BENCH_SECONDS (5) per small case, BENCH_SMALL_OPS (put,get) which small cases,
-//   BENCH_LARGE_REPS (5) rounds per side for 256 MiB.
+//   BENCH_LARGE_REPS (7) rounds per side for 256 MiB.
 //   --big: also a 5 GiB upload and download through the gateway, with its peak RSS (target < 200 MB)
 // Both sides get the same load generator: presigned URLs (so SigV4 is verified on every gateway request)
 // over keep-alive connections; bytes are checked by SHA-256 for the large objects.
@@ -28,7 +28,7 @@ const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
 /** Which small cases run (BENCH_SMALL_OPS=put profiles PUTs alone). */
 const SMALL_OPS = (process.env.BENCH_SMALL_OPS ?? "put,get").split(",");
 const LARGE = 256 * 1024 * 1024;
-const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 5);
+const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 7);
 const BIG = 5 * 1024 * 1024 * 1024;
 
 async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promise<{ perSec: number; requests: number }> {
