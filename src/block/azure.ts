@@ -22,7 +22,7 @@ import { BaseObjectStore } from "./base";
 import { uploadNotFound } from "./errors";
 import { connectTimeoutAgent } from "./http-agents";
 import { emptyReadable, mapStreamErrors, Meter, readAll } from "./streams";
-import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions } from "./types";
+import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions, UploadedPart } from "./types";
 import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, sortedParts } from "./validate";
 
 export interface AzureStoreOptions {
@@ -220,6 +220,26 @@ export class AzureObjectStore extends BaseObjectStore {
   async abortMultipartUpload(upload: MultipartUpload): Promise<void> {
     checkKey(this.uri, upload.key);
     this.uploadState(upload); // staged blocks cannot be dropped on their own: see the comment at the top
+  }
+
+  /** The upload's staged blocks (their ids name token, part number and MD5); for a number staged twice, the later. */
+  async listParts(upload: MultipartUpload): Promise<UploadedPart[]> {
+    const { key } = upload;
+    checkKey(this.uri, key);
+    const state = this.uploadState(upload);
+    let blocks: Array<{ name: string; size: number }>;
+    try {
+      blocks = (await this.blob(key).getBlockList("uncommitted")).uncommittedBlocks ?? [];
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode === 404) return []; // nothing staged yet
+      throw mapAzureError(this.errors, err, key);
+    }
+    const byNumber = new Map<number, UploadedPart>();
+    for (const b of blocks) {
+      const m = /^t([0-9a-f]{10})(\d{5})([0-9a-f]{32})$/.exec(Buffer.from(b.name, "base64").toString("utf8"));
+      if (m && m[1] === state.token) byNumber.set(Number(m[2]), { partNumber: Number(m[2]), etag: m[3], size: b.size });
+    }
+    return [...byNumber.values()].sort((a, b) => a.partNumber - b.partNumber);
   }
 
   async presignRequest(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<PresignedRequest> {

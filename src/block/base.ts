@@ -13,6 +13,7 @@ import type {
   ObjectStore,
   PresignedRequest,
   PutOptions,
+  UploadedPart,
 } from "./types";
 
 export abstract class BaseObjectStore implements ObjectStore {
@@ -28,6 +29,7 @@ export abstract class BaseObjectStore implements ObjectStore {
   abstract uploadPart(upload: MultipartUpload, partNumber: number, body: Readable | Buffer, contentLength?: number): Promise<CompletedPart>;
   abstract completeMultipartUpload(upload: MultipartUpload, parts: CompletedPart[]): Promise<{ etag: string }>;
   abstract abortMultipartUpload(upload: MultipartUpload): Promise<void>;
+  abstract listParts(upload: MultipartUpload): Promise<UploadedPart[]>;
   abstract presignRequest(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<PresignedRequest>;
   abstract close(): Promise<void>;
 

@@ -12,7 +12,7 @@ import { invalidArgument } from "../errors";
 import { uploadNotFound } from "./errors";
 import { commitObject, isMissing, tempName, writeTemp } from "./local-files";
 import type { LocalLayout } from "./local-layout";
-import type { CompletedPart, MultipartUpload, PutOptions } from "./types";
+import type { CompletedPart, MultipartUpload, PutOptions, UploadedPart } from "./types";
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
 const MD5_HEX = /^[0-9a-f]{32}$/; // checked before an etag becomes part of a file name
@@ -92,6 +92,19 @@ export class LocalMultipart {
     });
     await fsp.rm(dir, { recursive: true, force: true });
     return { etag };
+  }
+
+  /** One file per part number ("<number>-<md5>"): its size is the part's. */
+  async list(upload: MultipartUpload): Promise<UploadedPart[]> {
+    const dir = await this.openUpload(upload);
+    const parts: UploadedPart[] = [];
+    for (const name of (await fsp.readdir(dir)).sort()) {
+      const m = /^(\d{5})-([0-9a-f]{32})$/.exec(name);
+      if (!m) continue;
+      const stat = await fsp.stat(path.join(dir, name)).catch((err: unknown) => (isMissing(err) ? undefined : Promise.reject(err)));
+      if (stat) parts.push({ partNumber: Number(m[1]), etag: m[2], size: stat.size });
+    }
+    return parts;
   }
 
   async abort(upload: MultipartUpload): Promise<void> {

@@ -15,7 +15,7 @@ import { walkKeys } from "./local-list";
 import { LocalMultipart } from "./local-multipart";
 import { LocalPresignConfig, signLocalUrl } from "./local-presign";
 import { emptyReadable, toReadable } from "./streams";
-import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions } from "./types";
+import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions, UploadedPart } from "./types";
 import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, compareKeys, sortedParts } from "./validate";
 
 export interface LocalStoreOptions {
@@ -147,6 +147,11 @@ export class LocalObjectStore extends BaseObjectStore {
   async abortMultipartUpload(upload: MultipartUpload): Promise<void> {
     this.check(upload.key);
     await this.multipart.abort(upload);
+  }
+
+  async listParts(upload: MultipartUpload): Promise<UploadedPart[]> {
+    this.check(upload.key);
+    return this.multipart.list(upload);
   }
 
   async presignRequest(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<PresignedRequest> {

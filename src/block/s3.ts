@@ -8,6 +8,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  ListPartsCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -24,7 +25,7 @@ import { invalidArgument } from "../errors";
 import { BaseObjectStore } from "./base";
 import { mapS3Error, S3ErrorContext, S3Subject } from "./s3-errors";
 import { emptyReadable, mapStreamErrors, Meter, readAll } from "./streams";
-import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions } from "./types";
+import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions, UploadedPart } from "./types";
 import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, sortedParts } from "./validate";
 
 export interface S3StoreOptions {
@@ -240,6 +241,21 @@ export class S3ObjectStore extends BaseObjectStore {
     const { key, uploadId } = upload;
     checkKey(this.uri, key);
     await this.run({ key, uploadId }, () => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.full(key), UploadId: uploadId })));
+  }
+
+  async listParts(upload: MultipartUpload): Promise<UploadedPart[]> {
+    const { key, uploadId } = upload;
+    checkKey(this.uri, key);
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    for (;;) {
+      const out = await this.run({ key, uploadId }, () =>
+        this.client.send(new ListPartsCommand({ Bucket: this.bucket, Key: this.full(key), UploadId: uploadId, PartNumberMarker: marker })),
+      );
+      for (const p of out.Parts ?? []) parts.push({ partNumber: p.PartNumber ?? 0, etag: bareEtag(p.ETag), size: p.Size ?? 0 });
+      if (!out.IsTruncated || !out.NextPartNumberMarker) return parts;
+      marker = String(out.NextPartNumberMarker);
+    }
   }
 
   async presignRequest(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<PresignedRequest> {

@@ -53,6 +53,11 @@ export interface CompletedPart {
   etag: string;
 }
 
+/** A part of an upload in progress, as listParts reports it. */
+export interface UploadedPart extends CompletedPart {
+  size: number;
+}
+
 export interface MultipartUpload {
   uploadId: string;
   key: string;
@@ -98,6 +103,11 @@ export interface ObjectStore {
    * Azure keeps staged blocks until a commit on the blob or a week passes: there abort is a no-op.
    */
   abortMultipartUpload(upload: MultipartUpload): Promise<void>;
+  /**
+   * The parts uploaded so far, by part number (for a number uploaded again, the last upload). NOT_FOUND for
+   * an upload id this store did not issue or one completed or aborted (Azure: aborted uploads still list).
+   */
+  listParts(upload: MultipartUpload): Promise<UploadedPart[]>;
 
   /** A URL that lets its holder GET or PUT the object without credentials, until `expiresInSeconds`. */
   presign(key: string, method: "GET" | "PUT", expiresInSeconds: number): Promise<string>;

@@ -322,6 +322,18 @@ export function runObjectStoreConformance(name: string, factory: () => Promise<O
         }
       });
 
+      it("lists the parts uploaded so far, by number, the last upload of a number winning", async () => {
+        const upload = await store.createMultipartUpload("mp/listed");
+        assert.deepEqual(await store.listParts(upload), [], "no part yet");
+        const big = await generatedBuffer(PART, 41);
+        const p3 = await store.uploadPart(upload, 3, Buffer.from("third"));
+        await store.uploadPart(upload, 1, Buffer.from("first, replaced"));
+        const p1 = await store.uploadPart(upload, 1, big);
+        assert.deepEqual(await store.listParts(upload), [{ ...p1, size: big.length }, { ...p3, size: 5 }]);
+        await store.completeMultipartUpload(upload, [p1, p3]);
+        if (options.abortForgetsUpload !== false) await rejectsWith(store.listParts(upload), "NOT_FOUND", "mp/listed");
+      });
+
       it("says NOT_FOUND for an upload id it never issued", async () => {
         await rejectsWith(store.uploadPart({ key: "mp/ghost", uploadId: "not-an-upload" }, 1, Buffer.from("x")), "NOT_FOUND", "mp/ghost");
       });
