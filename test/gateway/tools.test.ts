@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { sha256, tree, writeTree } from "../support/client-files";
-import { awsArgs as awsArgsFor, ensureS3Clients, run } from "../support/s3-clients";
+import { awsArgs as awsArgsFor, awsPresignChecked, awsSyncRoundTrip, boto3BasicsScript, ensureS3Clients, run } from "../support/s3-clients";
 import { startGateway, type StoreKind, type TestGateway } from "./support";
 
 for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, boto3, rclone, s3cmd (${store} store)`, function () {
@@ -41,15 +41,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
     fs.rmSync(big);
     fs.rmSync(path.join(dir, "big.back"));
 
-    const up = path.join(dir, "sync-up");
-    writeTree(up, { "a.txt": Buffer.from("a"), "d/b.bin": randomBytes(50_000), "d/e/c.bin": randomBytes(9000) });
-    await run(aws, awsArgs("s3", "sync", up, "s3://tools/main/synced/"), g.env);
-    const down = path.join(dir, "sync-down");
-    await run(aws, awsArgs("s3", "sync", "s3://tools/main/synced/", down), g.env);
-    assert.deepEqual(tree(down), tree(up));
-
-    const ls = await run(aws, awsArgs("s3", "ls", "s3://tools/main/synced/", "--recursive"), g.env);
-    assert.deepEqual(ls.trim().split("\n").map((l) => l.trim().split(/\s+/).pop()), ["main/synced/a.txt", "main/synced/d/b.bin", "main/synced/d/e/c.bin"]);
+    await awsSyncRoundTrip(aws, g.endpoint, g.env, dir, "tools/main/synced/", { "a.txt": Buffer.from("a"), "d/b.bin": randomBytes(50_000), "d/e/c.bin": randomBytes(9000) });
     const top = await run(aws, awsArgs("s3", "ls", "s3://tools/"), g.env);
     assert.match(top, /PRE main\//);
 
@@ -57,13 +49,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
     await run(aws, awsArgs("s3", "rm", "s3://tools/main/synced/d/", "--recursive"), g.env);
     assert.equal((await run(aws, awsArgs("s3", "ls", "s3://tools/main/synced/", "--recursive"), g.env).catch(() => "")).trim(), "");
 
-    const url = (await run(aws, awsArgs("s3", "presign", "s3://tools/main/cli/small.txt", "--expires-in", "300"), g.env)).trim();
-    const res = await fetch(url);
-    assert.equal(res.status, 200);
-    assert.equal(await res.text(), "hello gateway\n");
-    const tampered = await fetch(url.replace("small.txt", "other.txt"));
-    assert.equal(tampered.status, 403);
-    assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+    await awsPresignChecked(aws, g.endpoint, g.env, "tools/main/cli/small.txt", "hello gateway\n");
   });
 
   it("boto3: put, get, multipart upload_file, paginated listing, copy, delete_objects", async () => {
@@ -73,20 +59,9 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: aws CLI, 
 import boto3, hashlib, sys
 from boto3.s3.transfer import TransferConfig
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
-s3.put_object(Bucket="tools", Key="main/boto/hello.txt", Body=b"hi from boto3", ContentType="text/plain", Metadata={"who": "boto"})
-o = s3.get_object(Bucket="tools", Key="main/boto/hello.txt")
-assert o["Body"].read() == b"hi from boto3"
-assert o["Metadata"] == {"who": "boto"}, o["Metadata"]
+${boto3BasicsScript("tools")}
 s3.upload_file(sys.argv[2], "tools", "main/boto/big.bin", Config=TransferConfig(multipart_threshold=5*1024*1024, multipart_chunksize=5*1024*1024))
 s3.download_file("tools", "main/boto/big.bin", sys.argv[2] + ".back")
-for i in range(5):
-    s3.put_object(Bucket="tools", Key="main/boto/many/%d" % i, Body=b"x" * i)
-keys = []
-for page in s3.get_paginator("list_objects_v2").paginate(Bucket="tools", Prefix="main/boto/many/", PaginationConfig={"PageSize": 2}):
-    keys += [c["Key"] for c in page.get("Contents", [])]
-assert keys == ["main/boto/many/%d" % i for i in range(5)], keys
-s3.copy_object(Bucket="tools", Key="main/boto/copy.txt", CopySource={"Bucket": "tools", "Key": "main/boto/hello.txt"})
-assert s3.get_object(Bucket="tools", Key="main/boto/copy.txt")["Body"].read() == b"hi from boto3"
 r = s3.delete_objects(Bucket="tools", Delete={"Objects": [{"Key": k} for k in keys]})
 assert len(r["Deleted"]) == 5, r
 print("ok")

@@ -1,9 +1,12 @@
 // The real S3 clients the gateway tests drive, set up one way for the in-process gateway (test/gateway) and
 // for `tarn gateway` before a cluster (test/gateway-cluster): the tools installed, the environment they run
 // in, the aws CLI's arguments, an @aws-sdk/client-s3 client, and a runner that does not block the event loop.
+import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
+import * as path from "node:path";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ensureAptPackage } from "./apt-package";
+import { tree, writeTree } from "./client-files";
 import { ensureAptTool } from "./tools";
 
 export interface S3Endpoint {
@@ -77,4 +80,59 @@ export function s3ClientFor(target: S3Endpoint | { endpoint: string }, keys?: { 
     endpoint: target.endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
   });
+}
+
+/** Keys as `aws s3 ls --recursive` prints them (the last column of each line). */
+export const listedKeys = (ls: string): string[] => ls.trim().split("\n").map((l) => l.trim().split(/\s+/).pop() ?? "");
+
+/**
+ * `aws s3 sync` of `files` up to s3://BUCKET/PREFIX and back into another directory under `dir`: the tree
+ * must come back the same, and `aws s3 ls --recursive` list exactly its keys.
+ */
+export async function awsSyncRoundTrip(aws: string, endpoint: string, env: NodeJS.ProcessEnv, dir: string, target: string, files: Record<string, Buffer>): Promise<void> {
+  const up = path.join(dir, "sync-up");
+  const down = path.join(dir, "sync-down");
+  writeTree(up, files);
+  await run(aws, awsArgs(endpoint, "s3", "sync", up, `s3://${target}`), env);
+  await run(aws, awsArgs(endpoint, "s3", "sync", `s3://${target}`, down), env);
+  assert.deepEqual(tree(down), tree(up));
+  const key = target.slice(target.indexOf("/") + 1);
+  const ls = await run(aws, awsArgs(endpoint, "s3", "ls", `s3://${target}`, "--recursive"), env);
+  assert.deepEqual(listedKeys(ls), Object.keys(files).sort().map((f) => key + f));
+}
+
+/**
+ * `aws s3 presign` of an object, fetched without credentials: it must return `body`; the same URL naming
+ * another key must be refused with SignatureDoesNotMatch.
+ */
+export async function awsPresignChecked(aws: string, endpoint: string, env: NodeJS.ProcessEnv, object: string, body: string): Promise<void> {
+  const url = (await run(aws, awsArgs(endpoint, "s3", "presign", `s3://${object}`, "--expires-in", "300"), env)).trim();
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), body);
+  const name = object.slice(object.lastIndexOf("/") + 1);
+  const tampered = await fetch(url.replace(name, `other-${name}`));
+  assert.equal(tampered.status, 403);
+  assert.match(await tampered.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+}
+
+/**
+ * Python lines for boto3 (client `s3` already made): put with metadata and get it back, five small objects
+ * listed in pages of two (their keys left in `keys`), a copy read back. The caller adds what follows.
+ */
+export function boto3BasicsScript(bucket: string): string {
+  return `
+s3.put_object(Bucket="${bucket}", Key="main/boto/hello.txt", Body=b"hi from boto3", ContentType="text/plain", Metadata={"who": "boto"})
+o = s3.get_object(Bucket="${bucket}", Key="main/boto/hello.txt")
+assert o["Body"].read() == b"hi from boto3"
+assert o["Metadata"] == {"who": "boto"}, o["Metadata"]
+for i in range(5):
+    s3.put_object(Bucket="${bucket}", Key="main/boto/many/%d" % i, Body=b"x" * i)
+keys = []
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket="${bucket}", Prefix="main/boto/many/", PaginationConfig={"PageSize": 2}):
+    keys += [c["Key"] for c in page.get("Contents", [])]
+assert keys == ["main/boto/many/%d" % i for i in range(5)], keys
+s3.copy_object(Bucket="${bucket}", Key="main/boto/copy.txt", CopySource={"Bucket": "${bucket}", "Key": "main/boto/hello.txt"})
+assert s3.get_object(Bucket="${bucket}", Key="main/boto/copy.txt")["Body"].read() == b"hi from boto3"
+`;
 }
