@@ -18,6 +18,18 @@ export interface ServiceDeps {
   defaultNamespacePrefix?: string;
   /** The cluster's gateway key: seals secrets for GetCredentialForGateway (refused without it). */
   gatewayKey?: Buffer;
+  /**
+   * The Raft member beside the service, once there is one: its database as it is (no ReadIndex: for reads
+   * whose use a precondition checks at apply time, see staging-write.ts), and `sync`, after which such local
+   * reads are linearizable. Undefined without a member (`tarn run`'s single store, tests).
+   */
+  memberReads?: () => MemberReads | undefined;
+}
+
+export interface MemberReads {
+  local: KvStore;
+  /** Resolves once the member has applied everything committed before the call (one ReadIndex round). */
+  sync(): Promise<void>;
 }
 
 export interface CallContext {

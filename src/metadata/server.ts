@@ -10,7 +10,8 @@ import type { Graveler, KvStore } from "../graveler";
 import { CallerAuthenticator } from "./callers";
 import type { ClusterView } from "./cluster";
 import { LeaderForwarder } from "./forward";
-import type { CallContext, Handler, ServiceDeps, ServiceHandlers } from "./handler";
+import { memberKvOn, type ReplicatedKv } from "../state";
+import type { CallContext, Handler, MemberReads, ServiceDeps, ServiceHandlers } from "./handler";
 import { authService } from "./handlers/auth";
 import { branchService } from "./handlers/branches";
 import { clusterService } from "./handlers/cluster";
@@ -83,12 +84,13 @@ export class MetadataServer {
   private readonly callers: CallerAuthenticator;
   private boundAddress = "";
   private ownLeaderMetadata?: { md: grpc.Metadata; until: number };
+  private member?: { kv: ReplicatedKv; reads: MemberReads };
 
   constructor(private readonly options: MetadataServerOptions) {
     this.logger = options.logger ?? createLogger();
     this.metrics = options.metrics ?? createServiceMetrics();
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.handlers = serviceHandlers({ ...options, gatewayKey: options.clusterKeys?.gatewayKey });
+    this.handlers = serviceHandlers({ ...options, gatewayKey: options.clusterKeys?.gatewayKey, memberReads: () => this.memberReads() });
     this.callers = new CallerAuthenticator(options.auth, options.clusterKeys);
     this.forwarder = new LeaderForwarder(options.cluster.selfId, this.maxMessageBytes);
     this.server = options.grpcServer ?? createGrpcServer(this.maxMessageBytes);
@@ -143,6 +145,14 @@ export class MetadataServer {
     clearTimeout(timer);
     this.server.forceShutdown();
     this.forwarder.close();
+  }
+
+  /** The Raft member serving its peer API on this server, if any (it registers itself once started). */
+  private memberReads(): MemberReads | undefined {
+    const kv = memberKvOn(this.server);
+    if (!kv) return undefined;
+    if (this.member?.kv !== kv) this.member = { kv, reads: { local: kv.localReads(), sync: () => kv.sync() } };
+    return this.member.reads;
   }
 
   // ---- the pipeline

@@ -1,73 +1,109 @@
-// Staging writes as one proposal. The repository and branch records are read together (their linearizable
-// reads share one ReadIndex round), and the write carries both records as preconditions that the state
-// machine checks when it applies the command: a branch whose staging token moved (a commit sealed it) or a
-// repository deleted meanwhile fails the write, which then re-reads and retries, so the mutations always
-// land in the token the branch has at that moment, and never half of them.
+// Staging writes as one proposal. The write carries the repository and branch records it was built from as
+// preconditions that the state machine checks when it applies the command: a branch whose staging token
+// moved (a commit sealed it) or a repository deleted meanwhile fails the write, which then re-reads (now
+// linearizably) and retries, so the mutations always land in the token the branch has at that moment, and
+// never half of them. Since a stale read can only make that check fail, the first read of the two records
+// may be this member's database as it is, without ReadIndex (ServiceDeps.memberReads); without a member
+// beside the service, they are read together through the linearizable store (one shared ReadIndex round).
 import { failedPrecondition, hasCode, notFound } from "../errors";
-import { branchId as toBranchId, repositoryId as toRepositoryId, type Graveler, type KvMutation, type KvStore, type Repository } from "../graveler";
+import { branchId as toBranchId, repositoryId as toRepositoryId, type BranchId, type KvMutation, type KvStore, type Repository } from "../graveler";
 import { keys } from "../graveler/keys";
 import type { Branch } from "../graveler/refs/manager";
-import { decodeRecord } from "../graveler/refs/records";
+import { decodeRecord, type BranchRecord } from "../graveler/refs/records";
+import type { ServiceDeps } from "./handler";
 
 /** Compare-and-set attempts before a write racing commits gives up (as graveler's own staging). */
 const STAGE_RETRIES = 20;
 
-export interface StagingTarget {
+export interface RepositoryAndBranch {
   repository: Repository;
-  branch: Branch;
-  /** The repository record as stored: the write's precondition. */
+  /** The repository record as stored: a write's precondition. */
   repositoryRaw: Buffer;
+  branch: Branch | undefined;
 }
 
-/** A repository record and, when it exists, one of its branches, read in the same turn (one ReadIndex round). */
-export async function repositoryAndBranch(kv: KvStore, graveler: Graveler, repository: string, branch: string): Promise<{ repository: Repository; repositoryRaw: Buffer; branch: Branch | undefined }> {
+export interface StagingTarget extends RepositoryAndBranch {
+  branch: Branch;
+}
+
+type Reads = Pick<ServiceDeps, "kv" | "memberReads">;
+
+/**
+ * A repository record and, when both exist, one of its branches, read from `store` in the same turn (one
+ * ReadIndex round on a linearizable store). Errors come in the order a caller expects: an invalid repository
+ * name, an invalid branch name (only once the repository exists), nothing else; undefined when the
+ * repository does not exist.
+ */
+async function readRecords(store: KvStore, repository: string, branch: string): Promise<RepositoryAndBranch | undefined> {
   const repoId = toRepositoryId(repository);
   let branchError: unknown;
-  let branchRead: Promise<Branch | undefined> | undefined;
+  let branchRead: Promise<{ value: Buffer } | undefined> | undefined;
+  let id: BranchId | undefined;
   try {
-    branchRead = graveler.refs.findBranch(repoId, toBranchId(branch));
+    id = toBranchId(branch);
+    branchRead = store.get(keys.branch(repoId, id));
     branchRead.catch(() => undefined); // awaited below, after the repository's answer
   } catch (err) {
     branchError = err;
   }
-  const repoRecord = await kv.get(keys.repository(repoId));
-  if (!repoRecord) throw notFound(`repository ${repoId} not found`);
+  const repoRecord = await store.get(keys.repository(repoId));
+  if (!repoRecord) return undefined;
   if (branchError !== undefined) throw branchError;
-  return { repository: decodeRecord<Repository>(repoRecord.value, `repository ${repoId}`), repositoryRaw: repoRecord.value, branch: await branchRead! };
+  const b = await branchRead!;
+  return {
+    repository: decodeRecord<Repository>(repoRecord.value, `repository ${repoId}`),
+    repositoryRaw: repoRecord.value,
+    branch: b && { id: id!, record: decodeRecord<BranchRecord>(b.value, `branch ${repoId}/${id}`), raw: b.value },
+  };
 }
 
 /**
- * The repository and branch of a staging call. Errors come in the order a caller expects them: an invalid
- * repository name, a missing repository, an invalid branch name, a missing branch.
+ * The repository and, when it exists, the branch, for a write whose preconditions hold both records: read
+ * from this member's database first when there is one (no ReadIndex), linearizably when that finds nothing or
+ * `fresh` is asked for. NOT_FOUND for a missing repository.
  */
-export async function stagingTarget(kv: KvStore, graveler: Graveler, repository: string, branch: string): Promise<StagingTarget> {
-  const found = await repositoryAndBranch(kv, graveler, repository, branch);
+export async function repositoryAndBranch(deps: Reads, repository: string, branch: string, fresh = false): Promise<RepositoryAndBranch> {
+  const member = fresh ? undefined : deps.memberReads?.();
+  if (member) {
+    const quick = await readRecords(member.local, repository, branch);
+    if (quick?.branch) return quick;
+  }
+  const found = await readRecords(deps.kv, repository, branch);
+  if (!found) throw notFound(`repository ${toRepositoryId(repository)} not found`);
+  return found;
+}
+
+/** The repository and branch of a staging call: as repositoryAndBranch, NOT_FOUND for a missing branch too. */
+export async function stagingTarget(deps: Reads, repository: string, branch: string, fresh = false): Promise<StagingTarget> {
+  const found = await repositoryAndBranch(deps, repository, branch, fresh);
   if (!found.branch) throw notFound(`branch ${branch} not found in repository ${found.repository.id}`);
   return { ...found, branch: found.branch };
 }
 
 /**
  * Writes `mutations(token)` into the branch's current staging token, conditional on the branch and repository
- * records being those of `target`; on a lost race re-reads the branch and tries again.
+ * records being those of `target`; on a lost race re-reads both linearizably and tries again.
  */
-export async function stageOnBranch(kv: KvStore, graveler: Graveler, target: StagingTarget, mutations: (token: Branch["record"]["stagingToken"]) => KvMutation[]): Promise<void> {
+export async function stageOnBranch(deps: Reads, target: StagingTarget, mutations: (token: BranchRecord["stagingToken"]) => KvMutation[]): Promise<void> {
   const repoId = target.repository.id;
-  let branch = target.branch;
+  let current = target;
   for (let attempt = 0; ; attempt++) {
     try {
-      await kv.write({
+      await deps.kv.write({
         preconditions: [
-          { key: keys.repository(repoId), equals: target.repositoryRaw },
-          { key: keys.branch(repoId, branch.id), equals: branch.raw },
+          { key: keys.repository(repoId), equals: current.repositoryRaw },
+          { key: keys.branch(repoId, current.branch.id), equals: current.branch.raw },
         ],
-        mutations: mutations(branch.record.stagingToken),
+        mutations: mutations(current.branch.record.stagingToken),
       });
       return;
     } catch (err) {
       if (!hasCode(err, "FAILED_PRECONDITION") || attempt >= STAGE_RETRIES) throw err;
     }
-    const again = await stagingTarget(kv, graveler, repoId, branch.id);
-    if (!again.repositoryRaw.equals(target.repositoryRaw)) throw failedPrecondition(`repository ${repoId} was deleted and created again while staging`);
-    branch = again.branch;
+    const again = await stagingTarget(deps, repoId, current.branch.id, true);
+    if (again.repository.storageNamespace !== target.repository.storageNamespace) {
+      throw failedPrecondition(`repository ${repoId} was deleted and created again over another storage namespace while staging`);
+    }
+    current = again;
   }
 }

@@ -14,6 +14,7 @@
 export { StateNode } from "./state-node";
 export type { MemberRole, StateNodeOptions, StateNodeStatus } from "./state-node";
 export { ReplicatedKv, MAX_COMMAND_BYTES } from "./replicated-kv";
+export { memberKvOn } from "./member-registry";
 export type { ReadMode } from "./replicated-kv";
 export { NoLeaderError, OutcomeUnknownError } from "./raft-errors";
 export { TarnStateMachine } from "./machine";

@@ -32,6 +32,11 @@ export class ReplicatedKv implements KvStore {
     return new ReplicatedKv(this.raft, this.sm, "local", this.reads);
   }
 
+  /** Resolves once this member has applied everything committed before the call (a no-op for local reads). */
+  sync(): Promise<void> {
+    return this.barrier("read");
+  }
+
   async get(key: Buffer): Promise<KvRecord | undefined> {
     if (!Buffer.isBuffer(key)) throw invalidArgument("key-value get: the key must be a Buffer");
     await this.barrier("read");

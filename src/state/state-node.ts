@@ -18,6 +18,7 @@ import type { ObjectStore } from "../block";
 import { invalidArgument } from "../errors";
 import type { Applied, Membership } from "./keyspace";
 import { RestoreRecord, TarnStateMachine } from "./machine";
+import { registerMemberKv, unregisterMemberKv } from "./member-registry";
 import { fromRaftError } from "./raft-errors";
 import { ReplicatedKv } from "./replicated-kv";
 
@@ -88,6 +89,7 @@ export class StateNode {
     readonly raft: RaftNode,
     /** The state machine (local reads, snapshot and restore records). */
     readonly machine: TarnStateMachine,
+    private readonly server?: Server,
   ) {
     this.kv = new ReplicatedKv(raft, machine);
   }
@@ -130,7 +132,9 @@ export class StateNode {
       await machine.close();
       throw fromRaftError(err, `state node ${opts.id}: start`);
     }
-    return new StateNode(opts.id, raft, machine);
+    const node = new StateNode(opts.id, raft, machine, opts.server);
+    if (opts.server) registerMemberKv(opts.server, node.kv);
+    return node;
   }
 
   status(): StateNodeStatus {
@@ -179,6 +183,7 @@ export class StateNode {
 
   /** Stops Raft (finishing the apply in progress), then closes the database. */
   async stop(): Promise<void> {
+    if (this.server) unregisterMemberKv(this.server, this.kv);
     await this.raft.stop();
     await this.machine.close();
   }

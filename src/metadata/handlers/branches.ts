@@ -22,7 +22,8 @@ function isPlainName(ref: string): boolean {
   }
 }
 
-export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
+export function branchService(deps: ServiceDeps): ServiceHandlers {
+  const { graveler, kv } = deps;
   /** Whether a branch has uncommitted changes (staged entries, or tokens sealed by an unfinished commit). */
   const isDirty = async (repo: string, branch: string) => {
     const b = await graveler.refs.getBranch(repositoryId(repo), branchId(branch));
@@ -30,14 +31,15 @@ export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
   };
 
   /**
-   * The common case, a branch from a branch, as one ReadIndex round (repository and source read together) and
-   * one proposal that requires the repository unchanged and the new name free. Undefined when the source is
-   * not a branch (a tag, a commit, an expression) or the write lost a race: graveler then does it the general
-   * way and gives the precise error.
+   * The common case, a branch from a branch, as one proposal that requires the repository and the source
+   * branch unchanged (so the new branch starts at the source's head at that moment, as a linearizable read
+   * would have found it) and the new name free; the records it is built from need no ReadIndex
+   * (staging-write.ts). Undefined when the source is not a branch (a tag, a commit, an expression) or the
+   * write lost a race: graveler then does it the general way and gives the precise error.
    */
   const createFromBranch = async (r: CreateBranchRequest): Promise<{ id: BranchId; commitId: CommitId } | undefined> => {
     if (!isPlainName(r.source)) return undefined;
-    const found = await repositoryAndBranch(kv, graveler, r.repository, r.source);
+    const found = await repositoryAndBranch(deps, r.repository, r.source);
     const id = branchId(r.name);
     if (!found.branch) return undefined;
     const repo = found.repository.id;
@@ -46,6 +48,7 @@ export function branchService({ graveler, kv }: ServiceDeps): ServiceHandlers {
       await kv.write({
         preconditions: [
           { key: keys.repository(repo), equals: found.repositoryRaw },
+          { key: keys.branch(repo, found.branch.id), equals: found.branch.raw },
           { key: keys.branch(repo, id), absent: true },
         ],
         mutations: [{ op: "put", key: keys.branch(repo, id), value: encodeRecord(record) }],

@@ -18,7 +18,8 @@ const MAX_STATS = 1000;
 const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
 const LIST_BATCH = 1000;
 
-export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHandlers {
+export function objectService(deps: ServiceDeps): ServiceHandlers {
+  const { graveler, storage } = deps;
   /** The repository, after checking that the branch exists. */
   const onBranch = async (repo: string, branch: string): Promise<Repository> => {
     const repository = await graveler.getRepository(repo);
@@ -89,7 +90,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
     }),
 
     StageObject: unary(async (r: StageObjectRequest) => {
-      const target = await stagingTarget(kv, graveler, r.repository, r.branch);
+      const target = await stagingTarget(deps, r.repository, r.branch);
       const repository = target.repository;
       const p = validPath(r.path);
       const key = keyOf(repository, r.physicalAddress, r.addressType === "ADDRESS_TYPE_FULL");
@@ -122,7 +123,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
         metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
       };
       const value = encodeEntry(entry);
-      await stageOnBranch(kv, graveler, target, (token) => [graveler.staging.setMutation(token, p, value)]);
+      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value)]);
       return objectStats(p, entry);
     }),
 
@@ -144,7 +145,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
 
     StatObject: unary(async (r: StatObjectRequest) => {
       if (r.ref === "") throw invalidArgument("ref is required");
-      return objectStats(r.path, await statObject(kv, graveler, r.repository, r.ref, r.path));
+      return objectStats(r.path, await statObject(deps, r.repository, r.ref, r.path));
     }),
 
     StatObjects: unary(async (r: StatObjectsRequest) => {
@@ -153,7 +154,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
         r.objects.map(async (o) => {
           try {
             if (o.ref === "") throw invalidArgument("ref is required");
-            return { stats: objectStats(o.path, await statObject(kv, graveler, r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
+            return { stats: objectStats(o.path, await statObject(deps, r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
           } catch (err) {
             // Each lookup fails on its own, as its own StatObject would have; anything else fails the call.
             if (!(err instanceof TarnError) || !PER_OBJECT_ERRORS.has(err.code)) throw err;
@@ -188,7 +189,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
     DeleteObjects: unary(async (r: DeleteObjectsRequest) => {
       if (r.paths.length > MAX_DELETE) throw invalidArgument(`${r.paths.length} paths given: at most ${MAX_DELETE} per call`);
       const paths = r.paths.map((p) => validPath(p));
-      const target = await stagingTarget(kv, graveler, r.repository, r.branch);
+      const target = await stagingTarget(deps, r.repository, r.branch);
       const errors: ObjectError[] = [];
       const present: string[] = [];
       for (const p of new Set(paths)) {
@@ -198,7 +199,7 @@ export function objectService({ graveler, kv, storage }: ServiceDeps): ServiceHa
       }
       // One batch of tombstones in the branch's current staging token (staging-write.ts), so a concurrent
       // commit cannot split it.
-      if (present.length > 0) await stageOnBranch(kv, graveler, target, (token) => present.map((p) => graveler.staging.setMutation(token, p, undefined)));
+      if (present.length > 0) await stageOnBranch(deps, target, (token) => present.map((p) => graveler.staging.setMutation(token, p, undefined)));
       return { errors };
     }),
   };
