@@ -25,17 +25,18 @@ import { childPid, ownCpuUs, processCpuUs } from "./proc-cpu";
 const SMALL = 4096;
 const SMALL_OBJECTS = 256;
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+const WARM_UP_MS = 1000;
 /** Which small cases run (BENCH_SMALL_OPS=put profiles PUTs alone). */
 const SMALL_OPS = (process.env.BENCH_SMALL_OPS ?? "put,get").split(",");
 const LARGE = 256 * 1024 * 1024;
 const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 7);
 const BIG = 5 * 1024 * 1024 * 1024;
 
-async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer): Promise<{ perSec: number; requests: number }> {
+async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer, durationMs = DURATION_MS): Promise<{ perSec: number; requests: number }> {
   let done = 0;
   let failed = 0;
   let firstFailure = "";
-  const end = Date.now() + DURATION_MS;
+  const end = Date.now() + durationMs;
   let next = 0;
   const worker = async () => {
     while (Date.now() < end) {
@@ -78,6 +79,9 @@ async function small(side: Side, cpuNow?: CpuNow): Promise<{ getPerSec: number; 
   for (let i = 0; i < puts.length; i += CONCURRENCY) {
     await Promise.all(puts.slice(i, i + CONCURRENCY).map(async (url) => drain((await request("PUT", url, body, body.length)).sink)));
   }
+  // A second of each first, unmeasured: the first case must not pay for the processes' JIT warm-up.
+  if (SMALL_OPS.includes("put")) await rate(puts, "PUT", body, WARM_UP_MS);
+  if (SMALL_OPS.includes("get")) await rate(gets, "GET", undefined, WARM_UP_MS);
   const skip = async () => ({ perSec: 0, requests: 0 });
   const put = await measured(SMALL_OPS.includes("put") ? () => rate(puts, "PUT", body) : skip, cpuNow);
   const get = await measured(SMALL_OPS.includes("get") ? () => rate(gets, "GET") : skip, cpuNow);
