@@ -97,6 +97,9 @@ export async function compareLarge(gateway: Side, direct: Side, size: number, re
   const pairs: Array<{ gateway: Round; direct: Round }> = [];
   const viaGateway = () => round(gateway, size, { ...meters, ...gatewayMeters });
   const straight = () => round(direct, size, meters);
+  // One unmeasured 32 MiB round each first: connections, JIT and the read buffer pool warm on both sides.
+  await round(gateway, 32 * 1024 * 1024);
+  await round(direct, 32 * 1024 * 1024);
   for (let i = 0; i < reps; i++) {
     const gatewayFirst = i % 2 === 0;
     const first = gatewayFirst ? await viaGateway() : await straight();
