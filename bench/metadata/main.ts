@@ -10,6 +10,7 @@
 //
 //   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512] [--channels 32]
 //                             [--workloads staging,branch,stat] [--no-etcd] [--cpu-prof DIR] [--jit-warmup-ms 3000]
+//                             [--etcd-client http2|grpc-js]
 //
 // --cpu-prof DIR writes a V8 CPU profile of each tarn process there (open in Chrome DevTools); --no-etcd
 // and --workloads run a part of it while working on one figure.
@@ -22,7 +23,8 @@ import { freePort } from "../../test/support/ports";
 import { startProcess, StartedProcess, stopAllProcesses, waitUntil } from "../../test/support/processes";
 import { groupCpuSeconds } from "../raft-vs-etcd/cpu";
 import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "../raft-vs-etcd/etcd";
-import { ChannelPool, LoadResult, runLoad } from "../raft-vs-etcd/load";
+import { Http2ChannelPool } from "../raft-vs-etcd/http2-pool";
+import { ChannelPool, LoadResult, runLoad, type UnaryPool } from "../raft-vs-etcd/load";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -38,6 +40,10 @@ const concurrencies = option("clients", "64,512").split(",").map(Number);
 // TarnClients (one gRPC channel per member each) the callers share in turn, and as many channels to etcd's
 // leader: grpc-js serializes much of a channel's work, so both sides get the same number.
 const CHANNELS = Number(option("channels", "32"));
+// etcd's load: the lean node:http2 unary client by default, as TarnClient's unary calls (src/client/http2-unary.ts);
+// --etcd-client grpc-js for @grpc/grpc-js channels.
+const etcdClient = option("etcd-client", "http2");
+if (etcdClient !== "http2" && etcdClient !== "grpc-js") throw new Error(`--etcd-client ${etcdClient}: expected http2 or grpc-js`);
 const workloads = new Set(option("workloads", "staging,branch,stat").split(","));
 const withEtcd = !process.argv.includes("--no-etcd");
 const profileDir = option("cpu-prof", "");
@@ -75,10 +81,10 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
 }
 
 /** A three-member etcd and a pool of channels to its leader (bench/raft-vs-etcd's code). */
-async function startEtcd(dir: string): Promise<{ pool: ChannelPool; pids: number[]; stop(): Promise<void> }> {
+async function startEtcd(dir: string): Promise<{ pool: UnaryPool; pids: number[]; stop(): Promise<void> }> {
   const members = startEtcdCluster(dir, await Promise.all(Array.from({ length: 6 }, () => freePort())));
   const leader = await findEtcdLeader(members, 60_000);
-  const pool = new ChannelPool(leader.clientAddress, CHANNELS);
+  const pool = etcdClient === "http2" ? new Http2ChannelPool(leader.clientAddress, CHANNELS) : new ChannelPool(leader.clientAddress, CHANNELS);
   return {
     pool,
     pids: members.map((m) => m.proc!.child.pid!),
@@ -133,16 +139,18 @@ async function closedLoop(callers: number, op: (caller: number, n: number) => Pr
 const round = (v: number) => Math.round(v * 100) / 100;
 /** CPU milliseconds per operation, or undefined when not measured. */
 const perOp = (cpuSeconds: number | undefined, r: LoadResult) => (cpuSeconds === undefined || r.ops === 0 ? undefined : round((cpuSeconds * 1000) / r.ops));
+const perOpUs = (cpuSeconds: number | undefined, r: LoadResult) => (cpuSeconds === undefined || r.ops === 0 ? undefined : Math.round((cpuSeconds * 1e6) / r.ops));
 const fmt = (r: LoadResult) =>
   `${r.opsPerSec.toFixed(0).padStart(7)} ops/s  p50 ${r.p50Ms.toFixed(2).padStart(7)} ms  p99 ${r.p99Ms.toFixed(2).padStart(7)} ms  (${r.ops} ops, ${r.errors} errors` +
   `${r.cpuSeconds !== undefined ? `, CPU/op servers ${perOp(r.cpuSeconds, r)} ms` : ""}${r.clientCpuSeconds !== undefined ? ` client ${perOp(r.clientCpuSeconds, r)} ms` : ""}, load ${os.loadavg()[0].toFixed(2)})`;
 /** The CPU figures of a row: per operation, in the servers and in this (client) process. */
-const cpuFields = (prefix: string, r: LoadResult) => ({ [`${prefix}_server_cpu_ms_per_op`]: perOp(r.cpuSeconds, r), [`${prefix}_client_cpu_ms_per_op`]: perOp(r.clientCpuSeconds, r) });
+/** Field names as bench/raft-vs-etcd's rows: the servers' CPU per operation in microseconds, and the client's. */
+const cpuFields = (prefix: string, r: LoadResult) => ({ [`${prefix}_cpu_us_per_op`]: perOpUs(r.cpuSeconds, r), [`${prefix}_client_cpu_us_per_op`]: perOpUs(r.clientCpuSeconds, r) });
 
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map(round);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-metadata-"));
-  console.log(`metadata: 3 tarn metadata processes via TarnClient (${CHANNELS} SDK clients) vs 3-member etcd via grpc-js Put to its leader (${CHANNELS} channels); fsync on, loopback`);
+  console.log(`metadata: 3 tarn metadata processes via TarnClient (${CHANNELS} SDK clients) vs 3-member etcd via ${etcdClient === "http2" ? "a lean node:http2" : "a grpc-js"} Put to its leader (${CHANNELS} channels); fsync on, loopback`);
   console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
   try {
     const tarn = await startTarnCluster(root);
