@@ -282,17 +282,21 @@ export async function listUploads(ctx: Context): Promise<void> {
   } catch (err) {
     throw await readError(ctx.client, bucket, err);
   }
+  // Only a local store keeps a record of its uploads where the gateway can read it. On other stores the
+  // upload ids live with the clients (multipart-remote.ts, multipart-azure.ts) and nothing lists them: an
+  // empty list would claim there are none.
+  if (!repo.storageNamespace.startsWith("local://")) {
+    throw s3.notImplemented(`listing multipart uploads is not supported for repository ${bucket}: its store (${repo.storageNamespace.split("://")[0]}) keeps no record of uploads in progress that the gateway can list; ListParts, CompleteMultipartUpload and AbortMultipartUpload work with the upload id`);
+  }
   const prefix = ctx.query.get("prefix") ?? "";
   const uploads: UploadInfo[] = [];
-  if (repo.storageNamespace.startsWith("local://")) {
-    const rootDir = repo.storageNamespace.slice("local://".length);
-    ctx.uploads?.seen(rootDir);
-    const dir = path.join(rootDir, UPLOADS);
-    const ids = await fsp.readdir(dir).catch(() => [] as string[]);
-    for (const id of ids) {
-      const info = await fsp.readFile(path.join(dir, id, "upload.json"), "utf8").then((t) => JSON.parse(t) as UploadInfo, () => undefined);
-      if (info && info.repository === bucket && `${info.branch}/${info.path}`.startsWith(prefix)) uploads.push(info);
-    }
+  const rootDir = repo.storageNamespace.slice("local://".length);
+  ctx.uploads?.seen(rootDir);
+  const dir = path.join(rootDir, UPLOADS);
+  const ids = await fsp.readdir(dir).catch(() => [] as string[]);
+  for (const id of ids) {
+    const info = await fsp.readFile(path.join(dir, id, "upload.json"), "utf8").then((t) => JSON.parse(t) as UploadInfo, () => undefined);
+    if (info && info.repository === bucket && `${info.branch}/${info.path}`.startsWith(prefix)) uploads.push(info);
   }
   uploads.sort((a, b) => (`${a.branch}/${a.path}` < `${b.branch}/${b.path}` ? -1 : 1));
   sendXml(ctx, 200, root("ListMultipartUploadsResult", [

@@ -151,8 +151,10 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }));
       assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [["main/mp/joined.bin", UploadId]]);
     } else {
-      // The gateway reaches an S3 store only through presigned URLs: it cannot list an upload's parts.
-      assert.equal((await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: "main/mp/joined.bin", UploadId })))).name, "NotImplemented");
+      // The gateway reaches an S3 store only through presigned URLs, and nothing records the uploads in
+      // progress there: listing them is refused (an empty list would say there are none).
+      const refused = await s3Error(s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" })));
+      assert.deepEqual(refused, { name: "NotImplemented", status: 501 });
     }
     // Not yet visible.
     assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: "main/mp/joined.bin" })))).status, 404);
@@ -164,7 +166,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
     const joined = await s3.send(new GetObjectCommand({ Bucket: "repo", Key: "main/mp/joined.bin" }));
     assert.equal(joined.ContentType, "application/x-joined");
     assert.equal(sha256(await bytes(joined.Body)), sha256(Buffer.concat([p1, src.subarray(0, 5 * 1024 * 1024), p3])));
-    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }))).Uploads?.length ?? 0, 0);
+    if (store === "local") assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }))).Uploads?.length ?? 0, 0);
 
     const aborted = await s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/aborted.bin" }));
     await s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/aborted.bin", UploadId: aborted.UploadId, PartNumber: 1, Body: "tiny" }));
