@@ -39,6 +39,7 @@ import {
 import { downloadSnapshot, SnapshotStore } from "./snapshot-store";
 import { loadSnapshotFile, writeSnapshotFile } from "./snapshot-file";
 import { SnapshotUploader } from "./snapshot-uploader";
+import { CompactionThresholds, DeleteRun, TombstoneCompactor } from "./tombstone-compactor";
 
 export interface StateMachineOptions {
   /** The node's data dir: the database lives in `<dir>/state`, snapshot files pass through `<dir>/tmp`. */
@@ -52,6 +53,8 @@ export interface StateMachineOptions {
   /** Told the indexes of every group of commands applied in one batch, `first` to `last` (metrics, tests). */
   onApplied?: (first: number, last: Applied) => void;
   log?: (message: string) => void;
+  /** When the key ranges of applied deletes are compacted in this member's database (defaults for production). */
+  compaction?: CompactionThresholds;
 }
 
 type Op = { type: "put"; key: Buffer; value: Buffer } | { type: "del"; key: Buffer };
@@ -72,6 +75,8 @@ export class TarnStateMachine implements StateMachine {
   private readonly gate = new SwapGate();
   private metaWrite: Promise<void> = Promise.resolve();
   private readonly snapshots: SnapshotStore;
+  /** Compacts what applied deletes left behind (see tombstone-compactor.ts). */
+  readonly tombstones: TombstoneCompactor;
   readonly uploader: SnapshotUploader;
   private readonly tmp: string;
   private closed = false;
@@ -89,6 +94,12 @@ export class TarnStateMachine implements StateMachine {
     this.tmp = path.join(opts.dir, "tmp");
     this.snapshots = new SnapshotStore(opts.store, opts.keepSnapshots ?? 10, opts.log);
     this.uploader = new SnapshotUploader(this.snapshots, path.join(opts.dir, "snapshots"), opts.log);
+    this.tombstones = new TombstoneCompactor(
+      // Under the gate like any reader: a restore does not swap the database out from under a compaction.
+      (start, end) => (this.closed ? Promise.resolve() : this.gate.read(() => this.db.compactRange(start, end))),
+      opts.compaction,
+      opts.log,
+    );
   }
 
   static async open(opts: StateMachineOptions): Promise<TarnStateMachine> {
@@ -138,7 +149,8 @@ export class TarnStateMachine implements StateMachine {
       const overlay = new Map<string, Buffer | undefined>();
       const ops: Op[] = [];
       const byIndex = new Map<number, Uint8Array>();
-      fresh.forEach((e, i) => byIndex.set(e.index, this.applyOne(e, commands[i], base, overlay, ops)));
+      const deletes: DeleteRun[] = [];
+      fresh.forEach((e, i) => byIndex.set(e.index, this.applyOne(e, commands[i], base, overlay, ops, deletes)));
       const results = entries.map(
         // Entries at or below the applied index are already in the database (restored from a snapshot
         // taken past them).
@@ -151,6 +163,7 @@ export class TarnStateMachine implements StateMachine {
           await this.db.batch(ops);
           this.applied = last;
         });
+        for (const run of deletes) this.tombstones.deleted(run);
         this.opts.onApplied?.(fresh[0].index, last);
       }
       return results;
@@ -312,7 +325,7 @@ export class TarnStateMachine implements StateMachine {
     return base;
   }
 
-  private applyOne(e: Entry, command: KvBatch | MalformedCommandError, base: Map<string, Buffer | undefined>, overlay: Map<string, Buffer | undefined>, ops: Op[]): Uint8Array {
+  private applyOne(e: Entry, command: KvBatch | MalformedCommandError, base: Map<string, Buffer | undefined>, overlay: Map<string, Buffer | undefined>, ops: Op[], deletes: DeleteRun[]): Uint8Array {
     const none = Buffer.alloc(0);
     if (command instanceof MalformedCommandError) {
       this.rejectedCommands++;
@@ -324,6 +337,7 @@ export class TarnStateMachine implements StateMachine {
       const failure = checkPrecondition(pre, raw);
       if (failure) return encodeResult({ status: ResultStatus.PreconditionFailed, index: e.index, key: pre.key, message: failure });
     }
+    let run: DeleteRun | undefined;
     for (const m of command.mutations) {
       const key = userKey(m.key);
       // Only keys some precondition of the group looks at need to be seen by later commands.
@@ -336,8 +350,10 @@ export class TarnStateMachine implements StateMachine {
       } else {
         ops.push({ type: "del", key });
         if (watched) overlay.set(k, undefined);
+        run = widen(run, key);
       }
     }
+    if (run) deletes.push(run);
     return encodeResult({ status: ResultStatus.Applied, index: e.index, key: none, message: "" });
   }
 
@@ -368,6 +384,15 @@ function decodeOrError(data: Uint8Array): KvBatch | MalformedCommandError {
     if (err instanceof MalformedCommandError) return err;
     throw err;
   }
+}
+
+/** The run of deleted keys widened by `key` (database keys arrive in command order, not sorted). */
+function widen(run: DeleteRun | undefined, key: Buffer): DeleteRun {
+  if (!run) return { count: 1, low: key, high: key };
+  run.count++;
+  if (Buffer.compare(key, run.low) < 0) run.low = key;
+  else if (Buffer.compare(key, run.high) > 0) run.high = key;
+  return run;
 }
 
 /** A user key as a Map key: latin1 maps each byte to one character, so distinct keys stay distinct. */
