@@ -90,4 +90,5 @@ export { MissingStoreError } from "./errors";
 export { createLocalPresignHandler, type LocalPresignConfig } from "./local-presign";
 export { LocalObjectStore } from "./local";
 export type { S3ObjectStore, S3StoreOptions } from "./s3";
+export { S3Presigner, type S3PresignTarget } from "./s3-presign";
 export type { AzureObjectStore, AzureStoreOptions } from "./azure";

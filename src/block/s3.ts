@@ -24,6 +24,7 @@ import { pipeline } from "node:stream";
 import { invalidArgument } from "../errors";
 import { BaseObjectStore } from "./base";
 import { mapS3Error, S3ErrorContext, S3Subject } from "./s3-errors";
+import { S3Presigner } from "./s3-presign";
 import { emptyReadable, mapStreamErrors, Meter, readAll } from "./streams";
 import type { CompletedPart, GetOptions, ListOptions, ListPage, MultipartUpload, ObjectInfo, PresignedRequest, PutOptions, UploadedPart } from "./types";
 import { bareEtag, checkExpiry, checkKey, checkLimit, checkPartNumber, checkPrefix, checkPutOptions, checkRange, sortedParts } from "./validate";
@@ -59,6 +60,8 @@ export class S3ObjectStore extends BaseObjectStore {
   private readonly prefix: string;
   private readonly errors: S3ErrorContext;
   private bucketSeen = false;
+  /** With static credentials: presigned URLs without the SDK (s3-presign.ts). */
+  private readonly presigner?: S3Presigner;
 
   constructor(options: S3StoreOptions) {
     super();
@@ -70,10 +73,11 @@ export class S3ObjectStore extends BaseObjectStore {
       options.accessKeyId !== undefined && options.secretAccessKey !== undefined
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey, sessionToken: options.sessionToken }
         : undefined;
+    const forcePathStyle = options.forcePathStyle ?? options.endpoint !== undefined;
     this.client = new S3Client({
       region,
       endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      forcePathStyle,
       credentials,
       maxAttempts: options.maxAttempts ?? 3,
       requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 2000, socketTimeout: 120_000 },
@@ -82,6 +86,7 @@ export class S3ObjectStore extends BaseObjectStore {
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
     });
+    if (credentials) this.presigner = new S3Presigner({ bucket: options.bucket, endpoint: options.endpoint, region, forcePathStyle, ...credentials });
     this.errors = { storeUri: this.uri, bucket: this.bucket, endpoint: options.endpoint ?? `https://s3.${region}.amazonaws.com` };
   }
 
@@ -262,8 +267,9 @@ export class S3ObjectStore extends BaseObjectStore {
     checkKey(this.uri, key);
     checkExpiry(this.uri, key, expiresInSeconds);
     const params = { Bucket: this.bucket, Key: this.full(key) };
-    const command = method === "GET" ? new GetObjectCommand(params) : new PutObjectCommand(params);
-    const url = await this.run({ key }, () => getSignedUrl(this.client, command, { expiresIn: expiresInSeconds }));
+    const url = this.presigner
+      ? this.presigner.presign(method, this.full(key), expiresInSeconds)
+      : await this.run({ key }, () => getSignedUrl(this.client, method === "GET" ? new GetObjectCommand(params) : new PutObjectCommand(params), { expiresIn: expiresInSeconds }));
     return { url, method, headers: {}, expiresAt: new Date(Date.now() + expiresInSeconds * 1000) };
   }
 
