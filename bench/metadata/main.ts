@@ -14,7 +14,7 @@
 //
 // --cpu-prof DIR writes a V8 CPU profile of each tarn process there (open in Chrome DevTools); --no-etcd
 // and --workloads run a part of it while working on one figure.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -163,18 +163,21 @@ async function main(): Promise<void> {
       // One stored object that every staged entry points at: the benchmark measures metadata, not data.
       fs.mkdirSync(path.join(ns, "data"), { recursive: true });
       fs.writeFileSync(path.join(ns, "data", "shared"), "x");
+      // Staged as the gateway and the SDK stage what they wrote: with its size and checksum (the service then
+      // trusts them instead of asking the store).
+      const shared = { physicalAddress: "data/shared", sizeBytes: 1, checksum: createHash("md5").update("x").digest("hex") };
       const value = randomBytes(128).toString("hex"); // 256 bytes, as etcd's values
       if (jitWarmupMs > 0) {
         const until = Date.now() + jitWarmupMs;
         await Promise.all(
           Array.from({ length: 64 }, async (_, c) => {
-            for (let i = 0; Date.now() < until; i++) await client(c).stageObject({ repository: REPO, branch: "main", path: `warm/${c}/${i}`, physicalAddress: "data/shared", userMetadata: { v: value } });
+            for (let i = 0; Date.now() < until; i++) await client(c).stageObject({ repository: REPO, branch: "main", path: `warm/${c}/${i}`, ...shared, userMetadata: { v: value } });
           }),
         );
       }
 
       for (const n of workloads.has("staging") ? concurrencies : []) {
-        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, physicalAddress: "data/shared", userMetadata: { v: value } }), () => groupCpuSeconds(tarn.pids));
+        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, ...shared, userMetadata: { v: value } }), () => groupCpuSeconds(tarn.pids));
         console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}`);
         const row: Record<string, unknown> = { clients: n, tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t) };
         if (etcd) {
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
       }
 
       if (workloads.has("stat")) {
-        await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", physicalAddress: "data/shared", userMetadata: { v: value } });
+        await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", ...shared, userMetadata: { v: value } });
         const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), () => groupCpuSeconds(tarn.pids));
         console.log(`tarn linearizable stat clients= 64  ${fmt(stats)}`);
         rows.push({ workload: "stat_linearizable", clients: 64, tarn_ops_per_s: Math.round(stats.opsPerSec), tarn_p50_ms: round(stats.p50Ms), tarn_p99_ms: round(stats.p99Ms), tarn_errors: stats.errors, ...cpuFields("tarn", stats), load_average: round(os.loadavg()[0]) });
