@@ -62,6 +62,7 @@ const RULES: Record<string, Record<string, Rule>> = {
     PrepareUpload: onRepo("repos:Write"),
     PresignUploadParts: onRepo("repos:Write"),
     AbortMultipartUpload: onRepo("repos:Write"),
+    ListParts: onRepo("repos:Write"),
     StageObject: onRepo("repos:Write"),
     GetObject: onRepo("repos:Read"),
     StatObject: onRepo("repos:Read"),

@@ -112,6 +112,7 @@ export class TarnClient {
   prepareUpload = (r: Req<M.PrepareUploadRequest>) => this.call<M.PrepareUploadResponse>("ObjectService", "PrepareUpload", r);
   presignUploadParts = (r: Req<M.PresignUploadPartsRequest>) => this.call<M.PresignUploadPartsResponse>("ObjectService", "PresignUploadParts", r);
   abortMultipartUpload = (r: Req<M.AbortMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "AbortMultipartUpload", r);
+  listParts = (r: Req<M.ListPartsRequest>) => this.call<M.ListPartsResponse>("ObjectService", "ListParts", r);
   stageObject = (r: Req<M.StageObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StageObject", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
   statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);

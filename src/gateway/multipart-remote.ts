@@ -2,7 +2,8 @@
 // store's own multipart upload, started by PrepareUpload, with the upload's address and the store's upload
 // id carried in the upload id the client holds ("r." + base64url JSON), so the gateway keeps nothing.
 // Parts go to presigned UploadPart URLs; StageObject completes the upload and stages it in one call. The
-// store checks part sizes and ETags. Listing parts or uploads needs store access the gateway does not have.
+// store checks part sizes and ETags. The metadata service lists an upload's parts (ListParts); nothing lists
+// the uploads themselves.
 // Azure stores have no presigned parts: CreateMultipartUpload there hands over to multipart-azure.ts.
 import type { Readable } from "node:stream";
 import { hasCode } from "../errors";
@@ -95,6 +96,16 @@ export async function completeRemote(ctx: Context, o: ObjectRef, upload: RemoteU
   sendXml(ctx, 200, root("CompleteMultipartUploadResult", [
     xmlElement("Location", `/${o.repository}/${o.key}`), xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("ETag", quoteEtag(stats.checksum)),
   ]));
+}
+
+/** One page of the parts uploaded so far, from the store through the metadata service (ListParts). */
+export async function listRemoteParts(ctx: Context, o: ObjectRef, upload: RemoteUpload, marker: number, max: number): Promise<M.ListPartsResponse> {
+  try {
+    return await ctx.client.listParts({ repository: o.repository, branch: o.ref, physicalAddress: upload.a, multipartUploadId: upload.u, partNumberMarker: marker, maxParts: max });
+  } catch (err) {
+    if (hasCode(err, "NOT_FOUND") || hasCode(err, "INVALID_ARGUMENT")) throw s3.noSuchUpload(`upload of ${o.key} does not exist (completed, aborted or never started)`, err);
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
 }
 
 export async function abortRemote(ctx: Context, o: ObjectRef, upload: RemoteUpload): Promise<void> {

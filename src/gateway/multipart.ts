@@ -18,7 +18,7 @@ import { copySource, objectRef, stage, userMetadata, type ObjectRef } from "./ob
 import { PayloadVerifier } from "./payload";
 import { readError, writeError } from "./refs";
 import { readFromStore, writeFile } from "./store-io";
-import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, putRemotePart } from "./multipart-remote";
+import { abortRemote, completeRemote, createRemote, decodeUploadId, isRemoteUploadId, listRemoteParts, putRemotePart } from "./multipart-remote";
 import { abortAzure, completeAzure, decodeAzureUploadId, isAzureUploadId, listAzureParts, putAzurePart } from "./multipart-azure";
 import { UPLOADS } from "./multipart-sweep";
 import { childrenNamed, childText, parseXml, xmlElement } from "./xml";
@@ -255,17 +255,23 @@ export async function abortUpload(ctx: Context): Promise<void> {
 export async function listParts(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const id = ctx.query.get("uploadId") ?? "";
-  if (isRemoteUploadId(id)) throw s3.notImplemented("listing the parts of an upload on an S3 store is not implemented by the gateway: it reaches the store only through presigned URLs, and the metadata service offers no part listing yet");
   const marker = Number(ctx.query.get("part-number-marker") ?? "0") || 0;
   const max = Math.min(Number(ctx.query.get("max-parts") ?? "1000") || 1000, 1000);
-  let parts: PartInfo[];
-  if (isAzureUploadId(id)) {
-    const now = Math.floor(Date.now() / 1000); // Azure keeps no time per block
-    parts = (await listAzureParts(o, decodeAzureUploadId(id, o))).map((p) => ({ ...p, lastModified: now }));
-  } else parts = await listPartInfos((await loadUpload(ctx, o)).dir);
-  const all = parts.filter((p) => p.partNumber > marker);
-  const page = all.slice(0, max);
-  const truncated = all.length > page.length;
+  const now = Math.floor(Date.now() / 1000); // neither S3's listing through the service nor Azure keep a time per part
+  let page: PartInfo[];
+  let truncated: boolean;
+  if (isRemoteUploadId(id)) {
+    const listed = await listRemoteParts(ctx, o, decodeUploadId(id), marker, max);
+    page = listed.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, size: Number(p.sizeBytes), lastModified: now }));
+    truncated = listed.isTruncated;
+  } else {
+    let parts: PartInfo[];
+    if (isAzureUploadId(id)) parts = (await listAzureParts(o, decodeAzureUploadId(id, o))).map((p) => ({ ...p, lastModified: now }));
+    else parts = await listPartInfos((await loadUpload(ctx, o)).dir);
+    const all = parts.filter((p) => p.partNumber > marker);
+    page = all.slice(0, max);
+    truncated = all.length > page.length;
+  }
   sendXml(ctx, 200, root("ListPartsResult", [
     xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", id),
     xmlElement("PartNumberMarker", marker), xmlElement("NextPartNumberMarker", page.length ? page[page.length - 1].partNumber : marker),

@@ -62,6 +62,11 @@ export interface PrepareUploadResponse {
 export interface PresignUploadPartsRequest { repository: string; branch: string; physicalAddress: string; multipartUploadId: string; partNumbers: number[] }
 export interface PresignUploadPartsResponse { partUrls: string[]; expiresAt: number }
 export interface AbortMultipartUploadRequest { repository: string; branch: string; physicalAddress: string; multipartUploadId: string }
+export interface ListPartsRequest {
+  repository: string; branch: string; physicalAddress: string; multipartUploadId: string; partNumberMarker: number; maxParts: number;
+}
+export interface UploadedPart { partNumber: number; etag: string; sizeBytes: number }
+export interface ListPartsResponse { parts: UploadedPart[]; isTruncated: boolean; nextPartNumberMarker: number }
 export interface CompletedPart { partNumber: number; etag: string }
 export interface MultipartCompletion { uploadId: string; parts: CompletedPart[] }
 export interface StageObjectRequest {

@@ -11,4 +11,4 @@ describeGatewayCluster("S3 (versitygw)", async () => {
     env: { TARN_S3_ENDPOINT: s.endpoint, TARN_S3_REGION: s.region, TARN_S3_ACCESS_KEY_ID: s.accessKeyId, TARN_S3_SECRET_ACCESS_KEY: s.secretAccessKey },
     namespace: (repo) => `s3://${s.bucket}/gateway-cluster-${run}/${repo}`,
   };
-}, { multipart: true, listParts: false });
+}, { multipart: true, listParts: true });

@@ -35,8 +35,8 @@ export interface SuiteOptions {
    */
   multipart: boolean;
   /**
-   * ListParts of an upload in progress (aws s3api list-parts, boto3 list_parts). False for S3 stores: the
-   * gateway reaches them only through presigned URLs and the metadata service offers no part listing yet.
+   * ListParts of an upload in progress (aws s3api list-parts, boto3 list_parts). True for every store now
+   * (S3 stores through the metadata service's ListParts); false would leave the case out, not weaken it.
    */
   listParts: boolean;
 }

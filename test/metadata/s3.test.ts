@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { readOnlyPolicy } from "../../src/auth";
 import { s3Server, S3Server } from "../support/s3server";
 import { chunked, collect, startService, TestService } from "./support";
 
@@ -52,6 +53,32 @@ describe("metadata service: presigned upload and download on S3 (versitygw)", ()
     for await (const chunk of body) hash.update(chunk as Buffer);
     assert.equal(hash.digest("hex"), createHash("sha256").update(big).digest("hex"));
     assert.deepEqual((await collect(c.objects({ repository: "lake", ref: "main" }))).map((o) => o.path), ["big.bin", "small.txt"]);
+  });
+
+  it("lists the parts of an upload in progress, paged; a reader is refused, a finished upload is NOT_FOUND", async () => {
+    const c = t.client;
+    const prepared = await c.prepareUpload({ repository: "lake", branch: "main", path: "parts.bin", presign: true, partCount: 3 });
+    const bodies = [randomBytes(5 * MiB), randomBytes(5 * MiB), Buffer.from("tail")];
+    // Parts 3, 1, 2 in that order, part 1 twice: the listing is by number, with the last upload of each.
+    for (const i of [2, 0, 1]) await fetch(prepared.partUrls[i], { method: "PUT", body: i === 0 ? randomBytes(10) : bodies[i] });
+    await fetch(prepared.partUrls[0], { method: "PUT", body: bodies[0] });
+    const target = { repository: "lake", branch: "main", physicalAddress: prepared.physicalAddress, multipartUploadId: prepared.multipartUploadId };
+    const all = await c.listParts(target);
+    assert.deepEqual(all.parts.map((p) => [p.partNumber, p.etag, Number(p.sizeBytes)]), bodies.map((b, i) => [i + 1, md5(b), b.length]));
+    assert.equal(all.isTruncated, false);
+    const first = await c.listParts({ ...target, maxParts: 2 });
+    assert.deepEqual([first.parts.map((p) => p.partNumber), first.isTruncated, first.nextPartNumberMarker], [[1, 2], true, 2]);
+    const rest = await c.listParts({ ...target, partNumberMarker: first.nextPartNumberMarker });
+    assert.deepEqual([rest.parts.map((p) => p.partNumber), rest.isTruncated, rest.nextPartNumberMarker], [[3], false, 3]);
+
+    await c.createUser({ id: "parts-reader", policy: { statements: readOnlyPolicy(["lake"]).statements.map((st) => ({ effect: "EFFECT_ALLOW", actions: st.actions, resources: st.resources })) } });
+    const reader = t.clientWith(await c.createAccessKey({ userId: "parts-reader" }));
+    await assert.rejects(reader.listParts(target), { code: "PERMISSION_DENIED" });
+    await assert.rejects(c.listParts({ ...target, multipartUploadId: "" }), { code: "INVALID_ARGUMENT" });
+    await assert.rejects(c.listParts({ ...target, physicalAddress: "../elsewhere" }), { code: "INVALID_ARGUMENT" });
+
+    await c.abortMultipartUpload(target);
+    await assert.rejects(c.listParts(target), { code: "NOT_FOUND" });
   });
 
   it("refuses direct access it cannot give, and stages nothing for bytes never written", async () => {

@@ -8,13 +8,14 @@ import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import { stageOnBranch, stagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
 import type {
-  AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ObjectError,
+  AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ListPartsRequest, ObjectError,
   PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
 } from "../messages";
 
 const MAX_PARTS = 10_000;
 const MAX_DELETE = 1000;
 const MAX_STATS = 1000;
+const MAX_LISTED_PARTS = 1000;
 /** Errors that concern one lookup of a StatObjects call; others (corruption, unavailable) fail the call. */
 const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
 const LIST_BATCH = 1000;
@@ -104,6 +105,21 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
       if (r.multipartUploadId === "") throw invalidArgument("multipart_upload_id is required");
       await storage.store(repository.storageNamespace).abortMultipartUpload({ key, uploadId: r.multipartUploadId });
       return {};
+    }),
+
+    ListParts: unary(async (r: ListPartsRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      const key = keyOf(repository, r.physicalAddress, false);
+      if (r.multipartUploadId === "") throw invalidArgument("multipart_upload_id is required");
+      const max = r.maxParts === 0 || r.maxParts > MAX_LISTED_PARTS ? MAX_LISTED_PARTS : r.maxParts;
+      const parts = await storage.store(repository.storageNamespace).listParts({ key, uploadId: r.multipartUploadId });
+      const after = parts.filter((p) => p.partNumber > r.partNumberMarker);
+      const page = after.slice(0, max);
+      return {
+        parts: page.map((p) => ({ partNumber: p.partNumber, etag: p.etag, sizeBytes: p.size })),
+        isTruncated: after.length > page.length,
+        nextPartNumberMarker: page.length > 0 ? page[page.length - 1].partNumber : r.partNumberMarker,
+      };
     }),
 
     StageObject: unary(async (r: StageObjectRequest) => {
