@@ -6,7 +6,7 @@
 // may be this member's database as it is, without ReadIndex (ServiceDeps.memberReads); without a member
 // beside the service, they are read together through the linearizable store (one shared ReadIndex round).
 import { failedPrecondition, hasCode, notFound } from "../errors";
-import { branchId as toBranchId, repositoryId as toRepositoryId, type BranchId, type KvMutation, type KvStore, type Repository } from "../graveler";
+import { branchId as toBranchId, repositoryId as toRepositoryId, type BranchId, type KvMutation, type KvPrecondition, type KvStore, type Repository } from "../graveler";
 import { keys } from "../graveler/keys";
 import type { Branch } from "../graveler/refs/manager";
 import { decodeRecord, type BranchRecord } from "../graveler/refs/records";
@@ -73,6 +73,21 @@ export async function repositoryAndBranch(deps: Reads, repository: string, branc
   return found;
 }
 
+/**
+ * A guard for S3's If-None-Match: * (StageObject if_absent): refuses when `path` exists through the branch,
+ * else makes the write conditional on the path's staged record staying as it was read. Together with the
+ * branch record (head commit and sealed tokens unchanged) that makes check and write one atomic step: of
+ * concurrent writers of a new path exactly one wins.
+ */
+export function absentGuard(deps: Reads, exists: (target: StagingTarget) => Promise<boolean>, path: string): StagingGuard {
+  return async (target) => {
+    const key = keys.staged(target.branch.record.stagingToken, path);
+    const [found, staged] = await Promise.all([exists(target), deps.kv.get(key)]);
+    if (found) throw failedPrecondition(`object ${path} already exists on branch ${target.branch.id} of repository ${target.repository.id} (if_absent)`);
+    return [staged ? { key, equals: staged.value } : { key, absent: true }];
+  };
+}
+
 /** The repository and branch of a staging call: as repositoryAndBranch, NOT_FOUND for a missing branch too. */
 export async function stagingTarget(deps: Reads, repository: string, branch: string, fresh = false): Promise<StagingTarget> {
   const found = await repositoryAndBranch(deps, repository, branch, fresh);
@@ -81,18 +96,27 @@ export async function stagingTarget(deps: Reads, repository: string, branch: str
 }
 
 /**
- * Writes `mutations(token)` into the branch's current staging token, conditional on the branch and repository
- * records being those of `target`; on a lost race re-reads both linearizably and tries again.
+ * More preconditions for one attempt of a staging write, built against that attempt's target (they may throw
+ * to refuse the write outright, e.g. FAILED_PRECONDITION for an object that already exists).
  */
-export async function stageOnBranch(deps: Reads, target: StagingTarget, mutations: (token: BranchRecord["stagingToken"]) => KvMutation[]): Promise<void> {
+export type StagingGuard = (target: StagingTarget) => Promise<KvPrecondition[]>;
+
+/**
+ * Writes `mutations(token)` into the branch's current staging token, conditional on the branch and repository
+ * records being those of `target` (and on what `guard` adds); on a lost race re-reads both linearizably and
+ * tries again.
+ */
+export async function stageOnBranch(deps: Reads, target: StagingTarget, mutations: (token: BranchRecord["stagingToken"]) => KvMutation[], guard?: StagingGuard): Promise<void> {
   const repoId = target.repository.id;
   let current = target;
   for (let attempt = 0; ; attempt++) {
+    const guarded = guard ? await guard(current) : [];
     try {
       await deps.kv.write({
         preconditions: [
           { key: keys.repository(repoId), equals: current.repositoryRaw },
           { key: keys.branch(repoId, current.branch.id), equals: current.branch.raw },
+          ...guarded,
         ],
         mutations: mutations(current.branch.record.stagingToken),
       });

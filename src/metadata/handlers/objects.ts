@@ -5,7 +5,7 @@ import { failedPrecondition, hasCode, invalidArgument, notFound, TarnError } fro
 import { encodeEntry, path as validPath, type Entry, type Repository } from "../../graveler";
 import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
-import { stageOnBranch, stagingTarget } from "../staging-write";
+import { absentGuard, stageOnBranch, stagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ListPartsRequest, ObjectError,
@@ -139,10 +139,6 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
         });
       }
       const info = await storedObject(store, repository, key, r);
-      if (r.ifAbsent) {
-        const exists = await graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
-        if (exists) throw failedPrecondition(`object ${p} already exists on branch ${r.branch} of repository ${r.repository} (if_absent)`);
-      }
       const entry: Entry = {
         physicalAddress: key,
         addressType: "relative",
@@ -153,7 +149,8 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
         metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
       };
       const value = encodeEntry(entry);
-      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value)]);
+      const exists = () => graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
+      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value)], r.ifAbsent ? absentGuard(deps, exists, p) : undefined);
       return objectStats(p, entry);
     }),
 
