@@ -93,4 +93,14 @@ describe("metadata service: records of multipart uploads in progress (versitygw)
     await c.forgetMultipartUpload(target);
     assert.deepEqual((await c.listMultipartUploads({ repository: "ups", prefix: "main/own/" })).uploads, []);
   });
+
+  it("drops a repository's records with the repository", async () => {
+    const c = t.client;
+    await c.createRepository({ name: "gone", storageNamespace: `s3://${s3.bucket}/gone-1` });
+    await c.prepareUpload({ repository: "gone", branch: "main", path: "x.bin", presign: true, partCount: 2 });
+    assert.equal((await c.listMultipartUploads({ repository: "gone" })).uploads.length, 1);
+    await c.deleteRepository({ repository: "gone" });
+    await c.createRepository({ name: "gone", storageNamespace: `s3://${s3.bucket}/gone-2` });
+    assert.deepEqual((await c.listMultipartUploads({ repository: "gone" })).uploads, []);
+  });
 });

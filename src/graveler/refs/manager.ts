@@ -83,7 +83,7 @@ export class RefManager {
         { op: "delete", key: keys.namespace(repo.storageNamespace) },
       ],
     });
-    for (const prefix of [keys.branches(id), keys.tags(id), keys.commits(id)]) {
+    for (const prefix of [keys.branches(id), keys.tags(id), keys.commits(id), keys.uploads(id)]) {
       let batch: KvMutation[] = [];
       for await (const r of scanAll(this.kv, { prefix })) {
         batch.push({ op: "delete", key: r.key });
