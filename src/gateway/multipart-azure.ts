@@ -235,12 +235,19 @@ export async function listAzureParts(o: ObjectRef, upload: AzureUpload): Promise
   return parts;
 }
 
-export async function abortAzure(ctx: Context, o: ObjectRef, upload: AzureUpload): Promise<void> {
+/**
+ * Commits the empty block list (see top) and forgets the upload's record. An expired upload's URL can no
+ * longer touch the blob (Azure drops its staged blocks within a week): aborting it only forgets the record,
+ * so that it leaves ListMultipartUploads.
+ */
+export async function abortAzure(ctx: Context, o: ObjectRef, upload: AzureUpload, now = Math.floor(Date.now() / 1000)): Promise<void> {
   const xml = Buffer.from(blockListXml([]));
-  try {
-    await httpPut(withQuery(upload.s, "comp=blocklist"), Readable.from([xml]), xml.length, `abort of ${o.key}`, { "content-type": "application/xml", "if-none-match": "*" });
-  } catch (err) {
-    throw storeRefusal(err, o);
+  if (upload.e > now) {
+    try {
+      await httpPut(withQuery(upload.s, "comp=blocklist"), Readable.from([xml]), xml.length, `abort of ${o.key}`, { "content-type": "application/xml", "if-none-match": "*" });
+    } catch (err) {
+      throw storeRefusal(err, o);
+    }
   }
   try {
     await ctx.client.forgetMultipartUpload({ repository: o.repository, branch: o.ref, path: o.path, uploadId: upload.k });

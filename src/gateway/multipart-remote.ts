@@ -68,7 +68,12 @@ export async function createRemote(ctx: Context, o: ObjectRef): Promise<void> {
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
   const uploadId = remoteUploadId({ a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: metadata });
-  if (uploadId.length > MAX_TOKEN) throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 3 KB)");
+  if (uploadId.length > MAX_TOKEN) {
+    // The store's upload and its record exist already: drop both rather than leave them listed.
+    await ctx.client.abortMultipartUpload({ repository: o.repository, branch: o.ref, path: o.path, physicalAddress: prepared.physicalAddress, multipartUploadId: prepared.multipartUploadId })
+      .catch(() => undefined);
+    throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 3 KB)");
+  }
   sendXml(ctx, 200, root("InitiateMultipartUploadResult", [xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", uploadId)]));
 }
 

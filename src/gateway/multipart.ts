@@ -247,7 +247,7 @@ export async function abortUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const id = ctx.query.get("uploadId") ?? "";
   if (isRemoteUploadId(id)) return abortRemote(ctx, o, decodeUploadId(id));
-  if (isAzureUploadId(id)) return abortAzure(ctx, o, decodeAzureUploadId(id, o));
+  if (isAzureUploadId(id)) return abortAzure(ctx, o, decodeAzureUploadId(id, o, 0)); // an expired upload may still be aborted
   const { dir } = await loadUpload(ctx, o);
   await fsp.rm(dir, { recursive: true, force: true });
   sendEmpty(ctx, 204);

@@ -127,4 +127,20 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/mine.bin", UploadId: "z.bm90LWpzb24", PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
     assert.equal(await s3Error(complete("main/mp/theirs.bin", id, [[1, `"${md5(Buffer.from("x"))}"`]])), "NoSuchUpload");
   });
+
+  it("lists an expired upload until it is aborted; aborting it drops its record without touching the blob", async () => {
+    const key = "main/mp/expired.bin";
+    const id = await start(key);
+    // The same upload as its URL would look once expired (the record is keyed by the upload's nonce).
+    const fields = JSON.parse(Buffer.from(id.slice(2), "base64url").toString("utf8")) as { e: number };
+    const expired = `z.${Buffer.from(JSON.stringify({ ...fields, e: Math.floor(Date.now() / 1000) - 60 })).toString("base64url")}`;
+    assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: key, UploadId: expired, PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.map((u) => u.UploadId), [id]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: expired }));
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.length ?? 0, 0, "the aborted record is gone");
+    // The blob was left alone: the (unexpired) original id still works on it.
+    const e1 = await part(key, id, 1, Buffer.from("late"));
+    await complete(key, id, [[1, e1]]);
+    assert.equal((await bytes((await s3.send(new GetObjectCommand({ Bucket: "repo", Key: key }))).Body)).toString(), "late");
+  });
 });

@@ -165,6 +165,12 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
     const grouped = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: "main/mp/", Delimiter: "/" }));
     assert.deepEqual([grouped.Uploads?.map((u) => u.Key), grouped.CommonPrefixes?.map((c) => c.Prefix)], [["main/mp/joined.bin"], ["main/mp/deep/"]]);
     await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/deep/other.bin", UploadId: second.UploadId }));
+    if (store === "s3") {
+      // Metadata too large for the upload id: refused, and the upload the store had started is neither kept nor listed.
+      const tooLarge = await s3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/fat.bin", Metadata: { big: "x".repeat(3500) } })));
+      assert.equal(tooLarge.name, "InvalidArgument");
+      assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: "main/mp/fat" }))).Uploads?.length ?? 0, 0);
+    }
     // Not yet visible.
     assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: "main/mp/joined.bin" })))).status, 404);
     const done = await s3.send(new CompleteMultipartUploadCommand({
