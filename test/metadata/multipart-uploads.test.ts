@@ -94,11 +94,14 @@ describe("metadata service: records of multipart uploads in progress (versitygw)
     assert.deepEqual((await c.listMultipartUploads({ repository: "ups", prefix: "main/own/" })).uploads, []);
   });
 
-  it("drops a repository's records with the repository", async () => {
+  it("drops a branch's records with the branch, and a repository's with the repository", async () => {
     const c = t.client;
     await c.createRepository({ name: "gone", storageNamespace: `s3://${s3.bucket}/gone-1` });
-    await c.prepareUpload({ repository: "gone", branch: "main", path: "x.bin", presign: true, partCount: 2 });
-    assert.equal((await c.listMultipartUploads({ repository: "gone" })).uploads.length, 1);
+    await c.createBranch({ repository: "gone", name: "tmp", source: "main" });
+    await c.createBranch({ repository: "gone", name: "tmp2", source: "main" });
+    for (const branch of ["main", "tmp", "tmp2"]) await c.prepareUpload({ repository: "gone", branch, path: "x.bin", presign: true, partCount: 2 });
+    await c.deleteBranch({ repository: "gone", branch: "tmp" });
+    assert.deepEqual(keysOf(await c.listMultipartUploads({ repository: "gone" })), ["main/x.bin", "tmp2/x.bin"], "tmp's upload went with it, tmp2's stayed");
     await c.deleteRepository({ repository: "gone" });
     await c.createRepository({ name: "gone", storageNamespace: `s3://${s3.bucket}/gone-2` });
     assert.deepEqual((await c.listMultipartUploads({ repository: "gone" })).uploads, []);
