@@ -63,6 +63,10 @@ const RULES: Record<string, Record<string, Rule>> = {
     PresignUploadParts: onRepo("repos:Write"),
     AbortMultipartUpload: onRepo("repos:Write"),
     ListParts: onRepo("repos:Write"),
+    // Write, as ListParts: a listed upload id lets its holder add parts (on Azure it carries a write URL).
+    ListMultipartUploads: onRepo("repos:Write"),
+    RecordMultipartUpload: onRepo("repos:Write"),
+    ForgetMultipartUpload: onRepo("repos:Write"),
     StageObject: onRepo("repos:Write"),
     GetObject: onRepo("repos:Read"),
     StatObject: onRepo("repos:Read"),

@@ -113,6 +113,9 @@ export class TarnClient {
   presignUploadParts = (r: Req<M.PresignUploadPartsRequest>) => this.call<M.PresignUploadPartsResponse>("ObjectService", "PresignUploadParts", r);
   abortMultipartUpload = (r: Req<M.AbortMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "AbortMultipartUpload", r);
   listParts = (r: Req<M.ListPartsRequest>) => this.call<M.ListPartsResponse>("ObjectService", "ListParts", r);
+  listMultipartUploads = (r: Req<M.ListMultipartUploadsRequest>) => this.call<M.ListMultipartUploadsResponse>("ObjectService", "ListMultipartUploads", r);
+  recordMultipartUpload = (r: Req<M.RecordMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "RecordMultipartUpload", r);
+  forgetMultipartUpload = (r: Req<M.ForgetMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "ForgetMultipartUpload", r);
   stageObject = (r: Req<M.StageObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StageObject", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
   statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);

@@ -115,7 +115,7 @@ function maxKeysOf(ctx: Context): number {
   return Math.min(n, 1000);
 }
 
-function encoder(ctx: Context): (s: string) => string {
+export function encoder(ctx: Context): (s: string) => string {
   const type = ctx.query.get("encoding-type");
   if (type === undefined) return (s) => s;
   if (type !== "url") throw s3.invalidArgument(`encoding-type ${JSON.stringify(type)} is not supported: only url`);

@@ -16,6 +16,8 @@
 // after a week. The part-size minimum (5 MiB but the last) is not checked: Azure itself accepts small blocks.
 // ListParts reads the blob's uncommitted block list through the same SAS URL (the store adapter's PUT SAS
 // URLs may read their own blob): data blocks give the parts and sizes, receipts their ETags.
+// The metadata service keeps a record of each upload (RecordMultipartUpload, keyed by the nonce, holding the
+// upload id) so that ListMultipartUploads lists it; completing drops it with the staging, aborting forgets it.
 // The upload id carries a write SAS for this one fresh address until it expires: the caller was already
 // allowed to write the key, and the address is never staged unless the caller completes the upload.
 import { createHash, randomBytes } from "node:crypto";
@@ -25,6 +27,7 @@ import { quoteEtag, root, sendEmpty, sendXml, type Context } from "./context";
 import { s3, S3Error } from "./errors";
 import { stage, type ObjectRef } from "./objects";
 import type { PayloadVerifier } from "./payload";
+import { writeError } from "./refs";
 import { httpGetSmall, httpPut } from "./store-io";
 import { childrenNamed, childText, parseXml, xmlElement, type XmlNode } from "./xml";
 
@@ -116,6 +119,13 @@ export async function createAzure(ctx: Context, o: ObjectRef, contentType: strin
   };
   const uploadId = encodeAzureUploadId(upload);
   if (uploadId.length > MAX_TOKEN) throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 2 KB on Azure stores)");
+  try {
+    await ctx.client.recordMultipartUpload({
+      repository: o.repository, branch: o.ref, path: o.path, uploadId: upload.k, physicalAddress: upload.a, contentType, userMetadata: metadata, clientUploadId: uploadId,
+    });
+  } catch (err) {
+    throw await writeError(ctx.client, o.repository, o.ref, err);
+  }
   sendXml(ctx, 200, root("InitiateMultipartUploadResult", [xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", uploadId)]));
 }
 
@@ -152,7 +162,9 @@ export async function completeAzure(ctx: Context, o: ObjectRef, upload: AzureUpl
   } catch (err) {
     throw storeRefusal(err, o);
   }
-  const stats = await stage(ctx, o, { physicalAddress: upload.a, checksum: multipartEtag(parts.map((p) => p.etag)), sizeBytes: 0, contentType: upload.t, userMetadata: upload.m });
+  const stats = await stage(ctx, o, {
+    physicalAddress: upload.a, checksum: multipartEtag(parts.map((p) => p.etag)), sizeBytes: 0, contentType: upload.t, userMetadata: upload.m, completesUploadId: upload.k,
+  });
   sendXml(ctx, 200, root("CompleteMultipartUploadResult", [
     xmlElement("Location", `/${o.repository}/${o.key}`), xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("ETag", quoteEtag(stats.checksum)),
   ]));
@@ -223,12 +235,24 @@ export async function listAzureParts(o: ObjectRef, upload: AzureUpload): Promise
   return parts;
 }
 
-export async function abortAzure(ctx: Context, o: ObjectRef, upload: AzureUpload): Promise<void> {
+/**
+ * Commits the empty block list (see top) and forgets the upload's record. An expired upload's URL can no
+ * longer touch the blob (Azure drops its staged blocks within a week): aborting it only forgets the record,
+ * so that it leaves ListMultipartUploads.
+ */
+export async function abortAzure(ctx: Context, o: ObjectRef, upload: AzureUpload, now = Math.floor(Date.now() / 1000)): Promise<void> {
   const xml = Buffer.from(blockListXml([]));
+  if (upload.e > now) {
+    try {
+      await httpPut(withQuery(upload.s, "comp=blocklist"), Readable.from([xml]), xml.length, `abort of ${o.key}`, { "content-type": "application/xml", "if-none-match": "*" });
+    } catch (err) {
+      throw storeRefusal(err, o);
+    }
+  }
   try {
-    await httpPut(withQuery(upload.s, "comp=blocklist"), Readable.from([xml]), xml.length, `abort of ${o.key}`, { "content-type": "application/xml", "if-none-match": "*" });
+    await ctx.client.forgetMultipartUpload({ repository: o.repository, branch: o.ref, path: o.path, uploadId: upload.k });
   } catch (err) {
-    throw storeRefusal(err, o);
+    throw await writeError(ctx.client, o.repository, o.ref, err);
   }
   sendEmpty(ctx, 204);
 }

@@ -2,8 +2,9 @@
 // store's own multipart upload, started by PrepareUpload, with the upload's address and the store's upload
 // id carried in the upload id the client holds ("r." + base64url JSON), so the gateway keeps nothing.
 // Parts go to presigned UploadPart URLs; StageObject completes the upload and stages it in one call. The
-// store checks part sizes and ETags. The metadata service lists an upload's parts (ListParts); nothing lists
-// the uploads themselves.
+// store checks part sizes and ETags. The metadata service lists an upload's parts (ListParts) and keeps a
+// record of each upload in progress (ListMultipartUploads, multipart-list.ts), from which the same upload id
+// is rebuilt (remoteUploadId).
 // Azure stores have no presigned parts: CreateMultipartUpload there hands over to multipart-azure.ts.
 import type { Readable } from "node:stream";
 import { hasCode } from "../errors";
@@ -32,6 +33,9 @@ export interface RemoteUpload {
 
 export const isRemoteUploadId = (id: string) => id.startsWith(PREFIX);
 
+/** The upload id the client holds: the same for the same upload, so that a listing shows the id create gave. */
+export const remoteUploadId = (u: RemoteUpload) => PREFIX + Buffer.from(JSON.stringify({ a: u.a, u: u.u, t: u.t, m: u.m })).toString("base64url");
+
 export function decodeUploadId(id: string): RemoteUpload {
   try {
     const u = JSON.parse(Buffer.from(id.slice(PREFIX.length), "base64url").toString("utf8")) as RemoteUpload;
@@ -55,16 +59,21 @@ async function prepareSingle(ctx: Context, o: ObjectRef, contentType: string, ca
 export async function createRemote(ctx: Context, o: ObjectRef): Promise<void> {
   let prepared: M.PrepareUploadResponse;
   const contentType = header(ctx, "content-type") ?? "";
+  const metadata = userMetadata(ctx);
   try {
-    prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 2, contentType });
+    prepared = await ctx.client.prepareUpload({ repository: o.repository, branch: o.ref, path: o.path, presign: true, partCount: 2, contentType, userMetadata: metadata });
   } catch (err) {
     // Stores without presigned multipart parts (Azure): blocks staged through a SAS URL (multipart-azure.ts).
-    if (hasCode(err, "FAILED_PRECONDITION")) return createAzure(ctx, o, contentType, userMetadata(ctx), await prepareSingle(ctx, o, contentType, err));
+    if (hasCode(err, "FAILED_PRECONDITION")) return createAzure(ctx, o, contentType, metadata, await prepareSingle(ctx, o, contentType, err));
     throw await writeError(ctx.client, o.repository, o.ref, err);
   }
-  const upload: RemoteUpload = { a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: userMetadata(ctx) };
-  const uploadId = PREFIX + Buffer.from(JSON.stringify(upload)).toString("base64url");
-  if (uploadId.length > MAX_TOKEN) throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 3 KB)");
+  const uploadId = remoteUploadId({ a: prepared.physicalAddress, u: prepared.multipartUploadId, t: contentType, m: metadata });
+  if (uploadId.length > MAX_TOKEN) {
+    // The store's upload and its record exist already: drop both rather than leave them listed.
+    await ctx.client.abortMultipartUpload({ repository: o.repository, branch: o.ref, path: o.path, physicalAddress: prepared.physicalAddress, multipartUploadId: prepared.multipartUploadId })
+      .catch(() => undefined);
+    throw s3.invalidArgument("the user metadata of a multipart upload is too large for this gateway (at most about 3 KB)");
+  }
   sendXml(ctx, 200, root("InitiateMultipartUploadResult", [xmlElement("Bucket", o.repository), xmlElement("Key", o.key), xmlElement("UploadId", uploadId)]));
 }
 
@@ -110,7 +119,7 @@ export async function listRemoteParts(ctx: Context, o: ObjectRef, upload: Remote
 
 export async function abortRemote(ctx: Context, o: ObjectRef, upload: RemoteUpload): Promise<void> {
   try {
-    await ctx.client.abortMultipartUpload({ repository: o.repository, branch: o.ref, physicalAddress: upload.a, multipartUploadId: upload.u });
+    await ctx.client.abortMultipartUpload({ repository: o.repository, branch: o.ref, physicalAddress: upload.a, multipartUploadId: upload.u, path: o.path });
   } catch (err) {
     if (hasCode(err, "NOT_FOUND") || hasCode(err, "INVALID_ARGUMENT")) throw s3.noSuchUpload(`upload of ${o.key} does not exist`, err);
     throw await writeError(ctx.client, o.repository, o.ref, err);

@@ -4,6 +4,7 @@
 // store can continue, list, complete or abort it. Complete joins the parts into a fresh data address (a
 // stream, part after part), stages it, and drops the directory. Other stores use their own multipart
 // uploads through presigned part URLs (multipart-remote.ts); Azure stores stage blocks (multipart-azure.ts).
+// ListMultipartUploads is in multipart-list.ts.
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -246,7 +247,7 @@ export async function abortUpload(ctx: Context): Promise<void> {
   const o = objectRef(ctx);
   const id = ctx.query.get("uploadId") ?? "";
   if (isRemoteUploadId(id)) return abortRemote(ctx, o, decodeUploadId(id));
-  if (isAzureUploadId(id)) return abortAzure(ctx, o, decodeAzureUploadId(id, o));
+  if (isAzureUploadId(id)) return abortAzure(ctx, o, decodeAzureUploadId(id, o, 0)); // an expired upload may still be aborted
   const { dir } = await loadUpload(ctx, o);
   await fsp.rm(dir, { recursive: true, force: true });
   sendEmpty(ctx, 204);
@@ -277,42 +278,5 @@ export async function listParts(ctx: Context): Promise<void> {
     xmlElement("PartNumberMarker", marker), xmlElement("NextPartNumberMarker", page.length ? page[page.length - 1].partNumber : marker),
     xmlElement("MaxParts", max), xmlElement("IsTruncated", truncated), xmlElement("StorageClass", "STANDARD"),
     ...page.map((p) => xmlElement("Part", [xmlElement("PartNumber", p.partNumber), xmlElement("LastModified", isoDate(p.lastModified)), xmlElement("ETag", quoteEtag(p.etag)), xmlElement("Size", p.size)])),
-  ]));
-}
-
-export async function listUploads(ctx: Context): Promise<void> {
-  const bucket = ctx.target.bucket;
-  let repo: M.Repository;
-  try {
-    repo = await ctx.client.getRepository({ repository: bucket });
-  } catch (err) {
-    throw await readError(ctx.client, bucket, err);
-  }
-  // Only a local store keeps a record of its uploads where the gateway can read it. On other stores the
-  // upload ids live with the clients (multipart-remote.ts, multipart-azure.ts) and nothing lists them: an
-  // empty list would claim there are none.
-  if (!repo.storageNamespace.startsWith("local://")) {
-    throw s3.notImplemented(`listing multipart uploads is not supported for repository ${bucket}: its store (${repo.storageNamespace.split("://")[0]}) keeps no record of uploads in progress that the gateway can list; ListParts, CompleteMultipartUpload and AbortMultipartUpload work with the upload id`);
-  }
-  const prefix = ctx.query.get("prefix") ?? "";
-  const uploads: UploadInfo[] = [];
-  const rootDir = repo.storageNamespace.slice("local://".length);
-  ctx.uploads?.seen(rootDir);
-  const dir = path.join(rootDir, UPLOADS);
-  const ids = await fsp.readdir(dir).catch(() => [] as string[]);
-  for (const id of ids) {
-    const info = await fsp.readFile(path.join(dir, id, "upload.json"), "utf8").then((t) => JSON.parse(t) as UploadInfo, () => undefined);
-    if (info && info.repository === bucket && `${info.branch}/${info.path}`.startsWith(prefix)) uploads.push(info);
-  }
-  uploads.sort((a, b) => (`${a.branch}/${a.path}` < `${b.branch}/${b.path}` ? -1 : 1));
-  sendXml(ctx, 200, root("ListMultipartUploadsResult", [
-    xmlElement("Bucket", bucket), xmlElement("KeyMarker", ""), xmlElement("UploadIdMarker", ""), xmlElement("Prefix", prefix),
-    xmlElement("MaxUploads", 1000), xmlElement("IsTruncated", false),
-    ...uploads.map((u) => xmlElement("Upload", [
-      xmlElement("Key", `${u.branch}/${u.path}`), xmlElement("UploadId", u.uploadId),
-      xmlElement("Initiator", [xmlElement("ID", u.initiator), xmlElement("DisplayName", u.initiator)]),
-      xmlElement("Owner", [xmlElement("ID", u.initiator), xmlElement("DisplayName", u.initiator)]),
-      xmlElement("StorageClass", "STANDARD"), xmlElement("Initiated", isoDate(u.initiated)),
-    ])),
   ]));
 }

@@ -5,7 +5,8 @@ import { bucketLocation, headBucket, listBuckets, listObjectsV1, listObjectsV2 }
 import type { Context } from "./context";
 import { header } from "./context";
 import { s3, S3Error } from "./errors";
-import { abortUpload, completeUpload, createUpload, listParts, listUploads, uploadPart, uploadPartCopy } from "./multipart";
+import { abortUpload, completeUpload, createUpload, listParts, uploadPart, uploadPartCopy } from "./multipart";
+import { listUploads } from "./multipart-list";
 import { copyObject, deleteObject, deleteObjects, getObject, putObject } from "./objects";
 
 export type Handler = (ctx: Context) => Promise<void>;

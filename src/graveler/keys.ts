@@ -16,5 +16,9 @@ export const keys = {
   commit: (repo: RepositoryId, id: CommitId | string) => k(`commit/${repo}/${id}`),
   stagingSpace: () => k("stage/"),
   staging: (token: StagingToken) => k(`stage/${token}/`),
+  // Multipart uploads in progress: NUL (never in a path) ends the path, so a repository's uploads sort by
+  // "branch/path" (S3's key) and then upload id.
+  uploads: (repo: RepositoryId) => k(`mpu/${repo}/`),
+  upload: (repo: RepositoryId, branch: BranchId, path: string, uploadId: string) => k(`mpu/${repo}/${branch}/${path}\0${uploadId}`),
   staged: (token: StagingToken, path: string) => k(`stage/${token}/${path}`),
 };

@@ -54,14 +54,16 @@ export interface ListTagsRequest { repository: string; prefix: string; after: st
 export interface DeleteTagRequest { repository: string; tag: string }
 
 // Objects
-export interface PrepareUploadRequest { repository: string; branch: string; path: string; presign: boolean; partCount: number; contentType: string }
+export interface PrepareUploadRequest {
+  repository: string; branch: string; path: string; presign: boolean; partCount: number; contentType: string; userMetadata: Record<string, string>;
+}
 export interface PrepareUploadResponse {
   physicalAddress: string; addressType: AddressType; presignedUrl: string; multipartUploadId: string; partUrls: string[];
   direct: StoreAccess | null; expiresAt: number;
 }
 export interface PresignUploadPartsRequest { repository: string; branch: string; physicalAddress: string; multipartUploadId: string; partNumbers: number[] }
 export interface PresignUploadPartsResponse { partUrls: string[]; expiresAt: number }
-export interface AbortMultipartUploadRequest { repository: string; branch: string; physicalAddress: string; multipartUploadId: string }
+export interface AbortMultipartUploadRequest { repository: string; branch: string; physicalAddress: string; multipartUploadId: string; path: string }
 export interface ListPartsRequest {
   repository: string; branch: string; physicalAddress: string; multipartUploadId: string; partNumberMarker: number; maxParts: number;
 }
@@ -72,8 +74,19 @@ export interface MultipartCompletion { uploadId: string; parts: CompletedPart[] 
 export interface StageObjectRequest {
   repository: string; branch: string; path: string; physicalAddress: string; addressType: AddressType; checksum: string;
   sizeBytes: number; mtime: number; contentType: string; userMetadata: Record<string, string>; ifAbsent: boolean;
-  multipart: MultipartCompletion | null;
+  multipart: MultipartCompletion | null; completesUploadId: string;
 }
+export interface ListMultipartUploadsRequest { repository: string; prefix: string; keyMarker: string; uploadIdMarker: string; maxUploads: number }
+export interface MultipartUploadRecord {
+  branch: string; path: string; uploadId: string; physicalAddress: string; initiated: number; contentType: string;
+  userMetadata: Record<string, string>; clientUploadId: string;
+}
+export interface ListMultipartUploadsResponse { uploads: MultipartUploadRecord[]; isTruncated: boolean; nextKeyMarker: string; nextUploadIdMarker: string }
+export interface RecordMultipartUploadRequest {
+  repository: string; branch: string; path: string; uploadId: string; physicalAddress: string; contentType: string;
+  userMetadata: Record<string, string>; clientUploadId: string;
+}
+export interface ForgetMultipartUploadRequest { repository: string; branch: string; path: string; uploadId: string }
 export interface GetObjectRequest { repository: string; ref: string; path: string; presign: boolean }
 export interface GetObjectResponse { stats: ObjectStats; presignedUrl: string; direct: StoreAccess | null; expiresAt: number }
 export interface StatObjectRequest { repository: string; ref: string; path: string }

@@ -35,8 +35,9 @@ export interface SuiteOptions {
    */
   multipart: boolean;
   /**
-   * ListParts of an upload in progress (aws s3api list-parts, boto3 list_parts). True for every store now
-   * (S3 stores through the metadata service's ListParts); false would leave the case out, not weaken it.
+   * ListParts and ListMultipartUploads of an upload in progress (aws s3api list-parts and
+   * list-multipart-uploads, boto3 list_parts and list_multipart_uploads). True for every store now (S3 and
+   * Azure stores through the metadata service); false would leave the case out, not weaken it.
    */
   listParts: boolean;
 }
@@ -83,7 +84,7 @@ export function describeGatewayCluster(storeName: string, store: () => Promise<C
       fs.rmSync(`${big}.back`);
     });
 
-    if (options.listParts) it("aws s3api list-parts and boto3 list_parts on an upload in progress, then complete from the listing", async () => {
+    if (options.listParts) it("aws s3api list-parts / list-multipart-uploads and boto3 list_parts / list_multipart_uploads on an upload in progress, then complete from the listing", async () => {
       const key = "main/lp/resumed.bin";
       const p1 = path.join(dir, "lp-1.bin");
       const p2 = path.join(dir, "lp-2.bin");
@@ -95,16 +96,28 @@ export function describeGatewayCluster(storeName: string, store: () => Promise<C
       const e2 = (JSON.parse(await api("upload-part", "--upload-id", uploadId, "--part-number", "2", "--body", p2)) as { ETag: string }).ETag;
       const listed = JSON.parse(await api("list-parts", "--upload-id", uploadId)) as { Parts: Array<{ PartNumber: number; ETag: string; Size: number }> };
       assert.deepEqual(listed.Parts.map((p) => [p.PartNumber, p.ETag, p.Size]), [[1, e1, 5 * MB], [2, e2, 777]]);
+      // The upload is listed (from the metadata service's records on S3 and Azure stores) with the id create gave.
+      const other = (JSON.parse(await run(aws, awsArgs("s3api", "create-multipart-upload", "--bucket", REPO, "--key", "main/lp/z/other.bin", "--output", "json"), c.s3Env)) as { UploadId: string }).UploadId;
+      const uploads = JSON.parse(await run(aws, awsArgs("s3api", "list-multipart-uploads", "--bucket", REPO, "--prefix", "main/lp/", "--output", "json"), c.s3Env)) as { Uploads: Array<{ Key: string; UploadId: string }> };
+      assert.deepEqual(uploads.Uploads.map((u) => [u.Key, u.UploadId]), [["main/lp/resumed.bin", uploadId], ["main/lp/z/other.bin", other]]);
       // boto3 resumes as a client would: the parts to complete with come from its own list_parts.
       const script = `
 import boto3, sys
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1")
+listed = s3.list_multipart_uploads(Bucket="${REPO}", Prefix="main/lp/", Delimiter="/")
+assert [(u["Key"], u["UploadId"]) for u in listed["Uploads"]] == [("${key}", sys.argv[2])], listed
+assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["main/lp/z/"], listed
 parts = s3.list_parts(Bucket="${REPO}", Key="${key}", UploadId=sys.argv[2])["Parts"]
 assert [p["PartNumber"] for p in parts] == [1, 2], parts
 s3.complete_multipart_upload(Bucket="${REPO}", Key="${key}", UploadId=sys.argv[2], MultipartUpload={"Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]})
+left = s3.list_multipart_uploads(Bucket="${REPO}", Prefix="${key}")
+assert "Uploads" not in left or left["Uploads"] == [], left
 print("ok")
 `;
       assert.equal((await run("python3", ["-c", script, c.endpoint, uploadId], c.s3Env)).trim(), "ok");
+      await run(aws, awsArgs("s3api", "abort-multipart-upload", "--bucket", REPO, "--key", "main/lp/z/other.bin", "--upload-id", other), c.s3Env);
+      const after = JSON.parse((await run(aws, awsArgs("s3api", "list-multipart-uploads", "--bucket", REPO, "--prefix", "main/lp/", "--output", "json"), c.s3Env)) || "{}") as { Uploads?: unknown[] };
+      assert.deepEqual(after.Uploads ?? [], [], "completed and aborted uploads are no longer listed");
       const got = await s3.send(new GetObjectCommand({ Bucket: REPO, Key: key }));
       const sha = sha256(Buffer.concat([fs.readFileSync(p1), fs.readFileSync(p2)]));
       assert.deepEqual(await sha256Stream(got.Body as Readable), { sha, size: 5 * MB + 777 });

@@ -74,8 +74,9 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     const rest = await s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id, PartNumberMarker: "2" }));
     assert.deepEqual(rest.Parts?.map((p) => p.PartNumber), [3]);
     assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
-    // Nothing records the uploads of an Azure store: listing them is refused rather than answered empty.
-    assert.equal(await s3Error(s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }))), "NotImplemented");
+    // The metadata service records the upload: listed with the id create gave, until completed.
+    const inProgress = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }));
+    assert.deepEqual(inProgress.Uploads?.map((u) => [u.Key, u.UploadId]), [[key, id]]);
 
     const done = await complete(key, id, [[1, e1], [2, e2], [3, e3]]);
     const expectedEtag = createHash("md5").update(Buffer.concat([p1, src.subarray(0, 5 * MB), p3].map((b) => createHash("md5").update(b).digest()))).digest("hex");
@@ -90,6 +91,7 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     // The same upload id cannot complete twice.
     assert.equal(await s3Error(complete(key, id, [[1, e1], [2, e2], [3, e3]])), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new ListPartsCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.length ?? 0, 0, "a completed upload is no longer listed");
   });
 
   it("refuses a wrong ETag or a part never uploaded (InvalidPart), then completes with the right ones", async () => {
@@ -116,6 +118,7 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     assert.equal(await s3Error(complete(key, id, [[1, e1]])), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: id }))), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: key }))), "NotFound");
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.length ?? 0, 0, "an aborted upload is no longer listed");
   });
 
   it("refuses an upload id for another key, and one it did not issue", async () => {
@@ -123,5 +126,21 @@ describe("gateway: multipart uploads on an Azure Blob store (Azurite)", () => {
     assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/theirs.bin", UploadId: id, PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
     assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/mine.bin", UploadId: "z.bm90LWpzb24", PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
     assert.equal(await s3Error(complete("main/mp/theirs.bin", id, [[1, `"${md5(Buffer.from("x"))}"`]])), "NoSuchUpload");
+  });
+
+  it("lists an expired upload until it is aborted; aborting it drops its record without touching the blob", async () => {
+    const key = "main/mp/expired.bin";
+    const id = await start(key);
+    // The same upload as its URL would look once expired (the record is keyed by the upload's nonce).
+    const fields = JSON.parse(Buffer.from(id.slice(2), "base64url").toString("utf8")) as { e: number };
+    const expired = `z.${Buffer.from(JSON.stringify({ ...fields, e: Math.floor(Date.now() / 1000) - 60 })).toString("base64url")}`;
+    assert.equal(await s3Error(s3.send(new UploadPartCommand({ Bucket: "repo", Key: key, UploadId: expired, PartNumber: 1, Body: Buffer.from("x") }))), "NoSuchUpload");
+    assert.deepEqual((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.map((u) => u.UploadId), [id]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: key, UploadId: expired }));
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: key }))).Uploads?.length ?? 0, 0, "the aborted record is gone");
+    // The blob was left alone: the (unexpired) original id still works on it.
+    const e1 = await part(key, id, 1, Buffer.from("late"));
+    await complete(key, id, [[1, e1]]);
+    assert.equal((await bytes((await s3.send(new GetObjectCommand({ Bucket: "repo", Key: key }))).Body)).toString(), "late");
   });
 });

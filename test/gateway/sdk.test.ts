@@ -153,14 +153,23 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
     assert.deepEqual([page.Parts?.map((p) => p.PartNumber), page.IsTruncated, String(page.NextPartNumberMarker)], [[1, 2], true, "2"]);
     const rest = await s3.send(new ListPartsCommand({ Bucket: "repo", Key: "main/mp/joined.bin", UploadId, PartNumberMarker: "2" }));
     assert.deepEqual([rest.Parts?.map((p) => p.PartNumber), rest.IsTruncated], [[3], false]);
-    if (store === "local") {
-      const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }));
-      assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [["main/mp/joined.bin", UploadId]]);
-    } else {
-      // The gateway reaches an S3 store only through presigned URLs, and nothing records the uploads in
-      // progress there: listing them is refused (an empty list would say there are none).
-      const refused = await s3Error(s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" })));
-      assert.deepEqual(refused, { name: "NotImplemented", status: 501 });
+    // Listed on both stores: local from its upload directories, S3 from the metadata service's records.
+    const second = await s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/deep/other.bin", Metadata: { team: "lake", owner: "x" } }));
+    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }));
+    assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [["main/mp/deep/other.bin", second.UploadId], ["main/mp/joined.bin", UploadId]]);
+    assert.equal(uploads.IsTruncated, false);
+    const first = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", MaxUploads: 1 }));
+    assert.deepEqual([first.Uploads?.map((u) => u.Key), first.IsTruncated, first.NextKeyMarker, first.NextUploadIdMarker], [["main/mp/deep/other.bin"], true, "main/mp/deep/other.bin", second.UploadId]);
+    const next = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", KeyMarker: first.NextKeyMarker, UploadIdMarker: first.NextUploadIdMarker }));
+    assert.deepEqual([next.Uploads?.map((u) => u.Key), next.IsTruncated], [["main/mp/joined.bin"], false]);
+    const grouped = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: "main/mp/", Delimiter: "/" }));
+    assert.deepEqual([grouped.Uploads?.map((u) => u.Key), grouped.CommonPrefixes?.map((c) => c.Prefix)], [["main/mp/joined.bin"], ["main/mp/deep/"]]);
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/deep/other.bin", UploadId: second.UploadId }));
+    if (store === "s3") {
+      // Metadata too large for the upload id: refused, and the upload the store had started is neither kept nor listed.
+      const tooLarge = await s3Error(s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/fat.bin", Metadata: { big: "x".repeat(3500) } })));
+      assert.equal(tooLarge.name, "InvalidArgument");
+      assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", Prefix: "main/mp/fat" }))).Uploads?.length ?? 0, 0);
     }
     // Not yet visible.
     assert.equal((await s3Error(s3.send(new HeadObjectCommand({ Bucket: "repo", Key: "main/mp/joined.bin" })))).status, 404);
@@ -172,7 +181,7 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
     const joined = await s3.send(new GetObjectCommand({ Bucket: "repo", Key: "main/mp/joined.bin" }));
     assert.equal(joined.ContentType, "application/x-joined");
     assert.equal(sha256(await bytes(joined.Body)), sha256(Buffer.concat([p1, src.subarray(0, 5 * 1024 * 1024), p3])));
-    if (store === "local") assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }))).Uploads?.length ?? 0, 0);
+    assert.equal((await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }))).Uploads?.length ?? 0, 0, "completed and aborted uploads are no longer listed");
 
     const aborted = await s3.send(new CreateMultipartUploadCommand({ Bucket: "repo", Key: "main/mp/aborted.bin" }));
     await s3.send(new UploadPartCommand({ Bucket: "repo", Key: "main/mp/aborted.bin", UploadId: aborted.UploadId, PartNumber: 1, Body: "tiny" }));

@@ -83,18 +83,21 @@ export class RefManager {
         { op: "delete", key: keys.namespace(repo.storageNamespace) },
       ],
     });
-    for (const prefix of [keys.branches(id), keys.tags(id), keys.commits(id)]) {
-      let batch: KvMutation[] = [];
-      for await (const r of scanAll(this.kv, { prefix })) {
-        batch.push({ op: "delete", key: r.key });
-        if (batch.length >= 1000) {
-          await this.kv.write({ mutations: batch });
-          batch = [];
-        }
-      }
-      if (batch.length) await this.kv.write({ mutations: batch });
-    }
+    for (const prefix of [keys.branches(id), keys.tags(id), keys.commits(id), keys.uploads(id)]) await this.deleteUnder(prefix);
     return branches;
+  }
+
+  /** Deletes every key under `prefix`, a thousand per write. */
+  private async deleteUnder(prefix: Buffer): Promise<void> {
+    let batch: KvMutation[] = [];
+    for await (const r of scanAll(this.kv, { prefix })) {
+      batch.push({ op: "delete", key: r.key });
+      if (batch.length >= 1000) {
+        await this.kv.write({ mutations: batch });
+        batch = [];
+      }
+    }
+    if (batch.length) await this.kv.write({ mutations: batch });
   }
 
   // --- branches ---
@@ -144,6 +147,8 @@ export class RefManager {
       if (hasCode(err, "FAILED_PRECONDITION")) throw failedPrecondition(`branch ${from.id} of repository ${repo} changed concurrently; not deleted`, err);
       throw err;
     }
+    // Its multipart uploads in progress can no longer complete or be aborted through the branch.
+    await this.deleteUnder(Buffer.concat([keys.uploads(repo), Buffer.from(`${from.id}/`)]));
   }
 
   async listBranches(repo: RepositoryId, page: Page = {}): Promise<Branch[]> {

@@ -2,14 +2,15 @@
 // reads hand out a way to read the bytes. Object bytes never pass through this service.
 import type { ObjectInfo, ObjectStore } from "../../block";
 import { failedPrecondition, hasCode, invalidArgument, notFound, TarnError } from "../../errors";
-import { encodeEntry, path as validPath, type Entry, type Repository } from "../../graveler";
+import { branchId, encodeEntry, path as validPath, repositoryId, type Entry, type KvMutation, type Repository } from "../../graveler";
 import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import { absentGuard, stageOnBranch, stagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
+import { dropUploadRecord, findUploadRecord, listUploadRecords, putUploadRecord } from "../upload-records";
 import type {
-  AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, GetObjectRequest, ListObjectsRequest, ListPartsRequest, ObjectError,
-  PrepareUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
+  AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, ForgetMultipartUploadRequest, GetObjectRequest, ListMultipartUploadsRequest,
+  ListObjectsRequest, ListPartsRequest, ObjectError, PrepareUploadRequest, RecordMultipartUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
 } from "../messages";
 
 const MAX_PARTS = 10_000;
@@ -64,6 +65,24 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
     return info;
   };
 
+  /** Writes the record ListMultipartUploads lists (upload-records.ts). */
+  const recordUpload = async (repository: Repository, r: PrepareUploadRequest | RecordMultipartUploadRequest, uploadId: string, key: string, clientUploadId: string) => {
+    const value = {
+      physicalAddress: key, initiated: Math.floor(Date.now() / 1000), contentType: r.contentType,
+      ...(Object.keys(r.userMetadata ?? {}).length > 0 ? { userMetadata: { ...r.userMetadata } } : {}),
+      ...(clientUploadId ? { clientUploadId } : {}),
+    };
+    await deps.kv.write({ mutations: [putUploadRecord(repository.id, branchId(r.branch), validPath(r.path), uploadId, value)] });
+  };
+
+  /** Drops an upload's record, found by its path or, without one, by its upload id alone. */
+  const forgetUpload = async (repo: string, branch: string, p: string, uploadId: string) => {
+    const repoId = repositoryId(repo);
+    const id = branchId(branch);
+    const key = p !== "" ? dropUploadRecord(repoId, id, validPath(p), uploadId).key : await findUploadRecord(deps.kv, repoId, id, uploadId);
+    if (key) await deps.kv.write({ mutations: [{ op: "delete", key }] });
+  };
+
   return {
     PrepareUpload: unary(async (r: PrepareUploadRequest) => {
       const repository = await onBranch(r.repository, r.branch);
@@ -76,6 +95,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
         const store = storage.store(ns);
         if (storage.location(ns).kind !== "s3") throw failedPrecondition(`storage namespace ${ns}: multipart uploads with presigned parts need an S3 store; upload with one PUT or direct access`);
         const upload = await store.createMultipartUpload(key, { contentType: r.contentType || undefined });
+        await recordUpload(repository, r, upload.uploadId, key, "");
         answer.multipartUploadId = upload.uploadId;
         answer.partUrls = await storage.presignParts(ns, key, upload.uploadId, Array.from({ length: r.partCount }, (_v, i) => i + 1));
         answer.expiresAt = storage.expiresAt();
@@ -104,6 +124,26 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
       const key = keyOf(repository, r.physicalAddress, false);
       if (r.multipartUploadId === "") throw invalidArgument("multipart_upload_id is required");
       await storage.store(repository.storageNamespace).abortMultipartUpload({ key, uploadId: r.multipartUploadId });
+      await forgetUpload(r.repository, r.branch, r.path, r.multipartUploadId);
+      return {};
+    }),
+
+    ListMultipartUploads: unary(async (r: ListMultipartUploadsRequest) => {
+      const repository = await graveler.getRepository(r.repository);
+      return listUploadRecords(deps.kv, repository.id, r);
+    }),
+
+    RecordMultipartUpload: unary(async (r: RecordMultipartUploadRequest) => {
+      const repository = await onBranch(r.repository, r.branch);
+      if (r.physicalAddress === "") throw invalidArgument("physical_address is required");
+      await recordUpload(repository, r, r.uploadId, keyOf(repository, r.physicalAddress, false), r.clientUploadId);
+      return {};
+    }),
+
+    ForgetMultipartUpload: unary(async (r: ForgetMultipartUploadRequest) => {
+      await onBranch(r.repository, r.branch);
+      if (r.uploadId === "") throw invalidArgument("upload_id is required");
+      await forgetUpload(r.repository, r.branch, r.path, r.uploadId);
       return {};
     }),
 
@@ -149,8 +189,11 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
         metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
       };
       const value = encodeEntry(entry);
+      // The completed upload's record goes in the same write as the entry: listed until staged, never after.
+      const completed = r.multipart?.uploadId || r.completesUploadId;
+      const extra: KvMutation[] = completed ? [dropUploadRecord(repository.id, target.branch.id, p, completed)] : [];
       const exists = () => graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
-      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value)], r.ifAbsent ? absentGuard(deps, exists, p) : undefined);
+      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value), ...extra], r.ifAbsent ? absentGuard(deps, exists, p) : undefined);
       return objectStats(p, entry);
     }),
 
