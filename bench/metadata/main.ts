@@ -24,7 +24,7 @@ import { startProcess, StartedProcess, stopAllProcesses, waitUntil } from "../..
 import { groupCpuSeconds } from "../raft-vs-etcd/cpu";
 import { ETCD_PUT, findEtcdLeader, startEtcdCluster } from "../raft-vs-etcd/etcd";
 import { Http2ChannelPool } from "../raft-vs-etcd/http2-pool";
-import { ChannelPool, LoadResult, runLoad, type UnaryPool } from "../raft-vs-etcd/load";
+import { ChannelPool, closedLoop, LoadResult, runLoad, type UnaryPool } from "../raft-vs-etcd/load";
 
 function option(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -95,47 +95,6 @@ async function startEtcd(dir: string): Promise<{ pool: UnaryPool; pids: number[]
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** `callers` closed loops of `op` for warm-up + measured window; the same accounting as raft-vs-etcd's runLoad. */
-async function closedLoop(callers: number, op: (caller: number, n: number) => Promise<unknown>, cpu?: () => number): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let measuring = false;
-  let stop = false;
-  let firstError: unknown;
-  const loop = async (c: number) => {
-    for (let n = 0; !stop; n++) {
-      const start = process.hrtime.bigint();
-      try {
-        await op(c, n);
-        if (measuring && !stop) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-      } catch (err) {
-        firstError ??= err;
-        if (measuring) errors++;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-  };
-  const loops = Array.from({ length: callers }, (_, c) => loop(c));
-  await new Promise((r) => setTimeout(r, warmupMs));
-  measuring = true;
-  const cpuBefore = cpu?.();
-  const clientBefore = process.cpuUsage();
-  const began = process.hrtime.bigint();
-  await new Promise((r) => setTimeout(r, durationMs));
-  stop = true;
-  const elapsedS = Number(process.hrtime.bigint() - began) / 1e9;
-  const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
-  const client = process.cpuUsage(clientBefore);
-  await Promise.all(loops);
-  if (errors > 0) console.log(`  (${errors} errors; first: ${(firstError as Error).message})`);
-  const sorted = Float64Array.from(latencies).sort();
-  return { clients: callers, ops: latencies.length, errors, opsPerSec: latencies.length / elapsedS, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), cpuSeconds, clientCpuSeconds: (client.user + client.system) / 1e6 };
-}
-
 const round = (v: number) => Math.round(v * 100) / 100;
 /** CPU milliseconds per operation, or undefined when not measured. */
 const perOp = (cpuSeconds: number | undefined, r: LoadResult) => (cpuSeconds === undefined || r.ops === 0 ? undefined : round((cpuSeconds * 1000) / r.ops));
@@ -177,7 +136,7 @@ async function main(): Promise<void> {
       }
 
       for (const n of workloads.has("staging") ? concurrencies : []) {
-        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, ...shared, userMetadata: { v: value } }), () => groupCpuSeconds(tarn.pids));
+        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, ...shared, userMetadata: { v: value } }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
         console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}`);
         const row: Record<string, unknown> = { clients: n, tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t) };
         if (etcd) {
@@ -197,14 +156,14 @@ async function main(): Promise<void> {
       }
 
       if (workloads.has("branch")) {
-        const branches = await closedLoop(64, (c, i) => client(c).createBranch({ repository: REPO, name: `b-${c}-${i}`, source: "main" }), () => groupCpuSeconds(tarn.pids));
+        const branches = await closedLoop(64, (c, i) => client(c).createBranch({ repository: REPO, name: `b-${c}-${i}`, source: "main" }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
         console.log(`tarn branch creations clients= 64  ${fmt(branches)}  (target ≥ 3000/s)`);
         rows.push({ workload: "branch_create", clients: 64, tarn_ops_per_s: Math.round(branches.opsPerSec), tarn_p50_ms: round(branches.p50Ms), tarn_p99_ms: round(branches.p99Ms), target_ops_per_s: 3000, tarn_errors: branches.errors, ...cpuFields("tarn", branches), load_average: round(os.loadavg()[0]) });
       }
 
       if (workloads.has("stat")) {
         await client(0).stageObject({ repository: REPO, branch: "main", path: "stat/target", ...shared, userMetadata: { v: value } });
-        const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), () => groupCpuSeconds(tarn.pids));
+        const stats = await closedLoop(64, (c) => client(c).statObject({ repository: REPO, ref: "main", path: "stat/target" }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
         console.log(`tarn linearizable stat clients= 64  ${fmt(stats)}`);
         rows.push({ workload: "stat_linearizable", clients: 64, tarn_ops_per_s: Math.round(stats.opsPerSec), tarn_p50_ms: round(stats.p50Ms), tarn_p99_ms: round(stats.p99Ms), tarn_errors: stats.errors, ...cpuFields("tarn", stats), load_average: round(os.loadavg()[0]) });
       }

@@ -57,26 +57,35 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Runs `clients` closed loops of Put against `path` for warmupMs + durationMs; measures only the latter. `cpu` reads the CPU seconds of the system under test. */
-export async function runLoad(pool: UnaryPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string, cpu?: () => number): Promise<LoadResult> {
+export function runLoad(pool: UnaryPool, path: string, clients: number, warmupMs: number, durationMs: number, keyPrefix: string, cpu?: () => number): Promise<LoadResult> {
   const value = randomBytes(256);
+  return closedLoop(clients, (c, n) => pool.unary(path, encodePutRequest({ key: Buffer.from(`${keyPrefix}/${c}/${n}`), value }), 10_000), warmupMs, durationMs, cpu);
+}
+
+/**
+ * `callers` closed loops of `op` (caller number, call number) for warmupMs + durationMs; latencies, errors and
+ * CPU (the system under test's through `cpu`, this process's own) count only in the measured window.
+ */
+export async function closedLoop(callers: number, op: (caller: number, n: number) => Promise<unknown>, warmupMs: number, durationMs: number, cpu?: () => number): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let measuring = false;
   let stop = false;
+  let firstError: unknown;
   const loop = async (c: number) => {
     for (let n = 0; !stop; n++) {
-      const body = encodePutRequest({ key: Buffer.from(`${keyPrefix}/${c}/${n}`), value });
       const start = process.hrtime.bigint();
       try {
-        await pool.unary(path, body, 10_000);
+        await op(c, n);
         if (measuring && !stop) latencies.push(Number(process.hrtime.bigint() - start) / 1e6);
-      } catch {
+      } catch (err) {
+        firstError ??= err;
         if (measuring) errors++;
         await new Promise((r) => setTimeout(r, 10));
       }
     }
   };
-  const loops = Array.from({ length: clients }, (_, c) => loop(c));
+  const loops = Array.from({ length: callers }, (_, c) => loop(c));
   await new Promise((r) => setTimeout(r, warmupMs));
   measuring = true;
   const cpuBefore = cpu?.();
@@ -88,9 +97,10 @@ export async function runLoad(pool: UnaryPool, path: string, clients: number, wa
   const cpuSeconds = cpu && cpuBefore !== undefined ? cpu() - cpuBefore : undefined;
   const client = process.cpuUsage(clientBefore);
   await Promise.all(loops);
+  if (errors > 0) console.log(`  (${errors} errors; first: ${firstError instanceof Error ? firstError.message : String(firstError)})`);
   const sorted = Float64Array.from(latencies).sort();
   return {
-    clients,
+    clients: callers,
     ops: latencies.length,
     errors,
     opsPerSec: latencies.length / elapsedS,
