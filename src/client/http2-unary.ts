@@ -12,6 +12,9 @@ import * as grpc from "@grpc/grpc-js";
 import * as http2 from "node:http2";
 import { ApiError } from "./errors";
 
+/** How long a connection suspected dead (a call on it ran out of time) has to answer a ping. */
+const PING_TIMEOUT_MS = 2000;
+
 /** A unary answer: the response message and the response headers (initial metadata). */
 export interface UnaryReply {
   message: Buffer;
@@ -60,6 +63,7 @@ export class UnaryChannel {
       let failure: ApiError | undefined;
       const timer = setTimeout(() => {
         failure = new ApiError(grpc.status.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded calling ${path} on ${this.address}`, this.address);
+        if (stream.session) this.checkAlive(stream.session);
         stream.close(http2.constants.NGHTTP2_CANCEL);
       }, timeoutMs);
       const readStatus = (h: http2.IncomingHttpHeaders) => {
@@ -137,6 +141,30 @@ export class UnaryChannel {
 
   private finished(): void {
     if (--this.inflight === 0) this.session?.unref();
+  }
+
+  /**
+   * A call ran out of time. A member whose host vanished (power off, a partition) leaves the TCP connection
+   * open for many minutes, and every later call on it would wait out its deadline too: unless the connection
+   * answers a ping within PING_TIMEOUT_MS, it is destroyed (its calls fail UNAVAILABLE, the next call reconnects).
+   */
+  private checkAlive(session: http2.Http2Session): void {
+    if (session.closed || session.destroyed) return;
+    const dead = () => {
+      if (this.session === session) this.session = undefined;
+      session.destroy();
+    };
+    const timer = setTimeout(dead, PING_TIMEOUT_MS);
+    timer.unref();
+    try {
+      session.ping((err) => {
+        clearTimeout(timer);
+        if (err) dead();
+      });
+    } catch {
+      clearTimeout(timer);
+      dead();
+    }
   }
 
   private drop(): void {

@@ -3,10 +3,13 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as http2 from "node:http2";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { loadConfig } from "../../src/cli/config";
 import { ApiError, TarnClient } from "../../src/client";
+import { UnaryChannel } from "../../src/client/http2-unary";
+import { methodPath } from "../../src/metadata";
 import { freePort } from "../support/ports";
 import { startService, TestService } from "../metadata/support";
 
@@ -45,6 +48,43 @@ describe("client: TarnClient", () => {
       await assert.rejects(once.whoAmI(), (err: unknown) => err instanceof ApiError && err.code === "UNAVAILABLE" && err.endpoint === dead);
     } finally {
       dropping.close();
+    }
+  });
+
+  it("drops a connection that stopped answering, so calls after a timed-out one reconnect", async () => {
+    // A TCP proxy in front of the service whose connections can be frozen: bytes stop flowing both ways and
+    // nothing closes, as when a member's host vanishes. Connections opened after the freeze work. The channel
+    // is driven directly (TarnClient would move to the leader address the service names); an unsigned call
+    // is answered UNAUTHENTICATED, which is all it takes to show the connection works.
+    const sockets: net.Socket[] = [];
+    let connections = 0;
+    const [host, port] = t.address.split(":");
+    const proxy = net.createServer((inbound) => {
+      connections++;
+      const outbound = net.connect(Number(port), host);
+      inbound.pipe(outbound).pipe(inbound);
+      inbound.on("error", () => undefined);
+      outbound.on("error", () => undefined);
+      sockets.push(inbound, outbound);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const channel = new UnaryChannel(`127.0.0.1:${(proxy.address() as AddressInfo).port}`, 1 << 20);
+    const call = () => channel.call(methodPath("AuthService", "WhoAmI"), Buffer.alloc(0), {}, 500, () => undefined);
+    const refused = (status: string) => (err: unknown) => err instanceof ApiError && err.statusName === status;
+    try {
+      await assert.rejects(call(), refused("UNAUTHENTICATED"));
+      for (const s of sockets) {
+        s.unpipe();
+        s.pause();
+      }
+      await assert.rejects(call(), refused("DEADLINE_EXCEEDED"));
+      await new Promise((r) => setTimeout(r, 2500)); // the ping that would prove it alive goes unanswered
+      await assert.rejects(call(), refused("UNAUTHENTICATED"));
+      assert.equal(connections, 2, "the frozen connection was replaced");
+    } finally {
+      channel.close();
+      for (const s of sockets) s.destroy();
+      proxy.close();
     }
   });
 
