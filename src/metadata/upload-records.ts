@@ -3,7 +3,7 @@
 // as the staged entry) or is aborted. They exist so that S3's ListMultipartUploads can be answered for stores
 // the gateway reaches only through presigned URLs. An upload abandoned without an abort keeps its record
 // until someone aborts it (the store, too, keeps its parts until then or until its own lifecycle rule).
-import { invalidArgument } from "../errors";
+import { CorruptionError, invalidArgument } from "../errors";
 import type { BranchId, KvMutation, KvStore, RepositoryId } from "../graveler";
 import { keys } from "../graveler/keys";
 import { decodeRecord } from "../graveler/refs/records";
@@ -56,7 +56,7 @@ export function uploadRecordOf(repo: RepositoryId, key: Buffer, value: Buffer): 
   const rest = key.subarray(keys.uploads(repo).length).toString("utf8");
   const nul = rest.indexOf("\0");
   const slash = rest.indexOf("/");
-  if (nul < 0 || slash < 0 || slash > nul) throw invalidArgument(`corrupt multipart upload key ${JSON.stringify(rest)} in repository ${repo}`);
+  if (nul < 0 || slash < 0 || slash > nul) throw new CorruptionError(`multipart upload records of repository ${repo}`, `key ${JSON.stringify(rest)} names no branch, path and upload id`);
   const v = decodeRecord<UploadRecordValue>(value, `multipart upload ${rest.slice(nul + 1)} of ${rest.slice(0, nul)} in repository ${repo}`);
   return {
     branch: rest.slice(0, slash), path: rest.slice(slash + 1, nul), uploadId: rest.slice(nul + 1),

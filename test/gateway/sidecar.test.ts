@@ -3,22 +3,17 @@
 import assert from "node:assert/strict";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { startGateway, type TestGateway } from "./support";
-import { s3ClientFor } from "../support/s3-clients";
+import { KeyedClients, s3ClientFor, s3Outcome } from "../support/s3-clients";
 
 describe("gateway: sidecar mode (gateway key, on behalf of users)", () => {
   let g: TestGateway;
-  const clients: S3Client[] = [];
-  const as = (accessKeyId: string, secretAccessKey: string) => {
-    const c = s3ClientFor(g, { accessKeyId, secretAccessKey });
-    clients.push(c);
-    return c;
-  };
-  const code = async (p: Promise<unknown>) => p.then(() => "ok", (err: unknown) => (err instanceof S3ServiceException ? err.name : Promise.reject(err)));
+  const keyed = new KeyedClients(() => g);
+  const as = (accessKeyId: string, secretAccessKey: string) => keyed.as(accessKeyId, secretAccessKey);
   before(async () => {
     g = await startGateway(["team"], { sidecar: true });
   });
   after(async () => {
-    for (const c of clients) c.destroy();
+    keyed.destroy();
     await g?.close();
   });
 
@@ -37,13 +32,13 @@ describe("gateway: sidecar mode (gateway key, on behalf of users)", () => {
     const reader = as(key.accessKeyId, key.secretAccessKey);
     const got = await reader.send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }));
     assert.equal(await got.Body?.transformToString(), "sidecar bytes");
-    assert.equal(await code(reader.send(new PutObjectCommand({ Bucket: "team", Key: "main/mine.txt", Body: "x" }))), "AccessDenied");
+    assert.equal(await s3Outcome(reader.send(new PutObjectCommand({ Bucket: "team", Key: "main/mine.txt", Body: "x" }))), "AccessDenied");
     await assert.rejects(g.service.client.statObject({ repository: "team", ref: "main", path: "mine.txt" }));
   });
 
   it("an unknown key or a wrong secret is refused", async () => {
-    assert.equal(await code(as("AKIANOSUCHKEY0000000", "x".repeat(40)).send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }))), "InvalidAccessKeyId");
-    assert.equal(await code(as(g.accessKeyId, "y".repeat(40)).send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }))), "SignatureDoesNotMatch");
+    assert.equal(await s3Outcome(as("AKIANOSUCHKEY0000000", "x".repeat(40)).send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }))), "InvalidAccessKeyId");
+    assert.equal(await s3Outcome(as(g.accessKeyId, "y".repeat(40)).send(new GetObjectCommand({ Bucket: "team", Key: "main/a/b.txt" }))), "SignatureDoesNotMatch");
   });
 });
 

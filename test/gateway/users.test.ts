@@ -1,25 +1,20 @@
 // Each caller acts with their own key: the metadata service applies that user's policy to what they do
 // through the gateway. New keys work within a second of a failed lookup; deleted keys stop working.
 import assert from "node:assert/strict";
-import { GetObjectCommand, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { credentialResolver } from "../../src/gateway";
 import { startGateway, type TestGateway } from "./support";
-import { s3ClientFor } from "../support/s3-clients";
+import { KeyedClients, s3Outcome } from "../support/s3-clients";
 
 describe("gateway: users and keys", () => {
   let g: TestGateway;
-  const clients: S3Client[] = [];
-  const as = (accessKeyId: string, secretAccessKey: string) => {
-    const c = s3ClientFor(g, { accessKeyId, secretAccessKey });
-    clients.push(c);
-    return c;
-  };
-  const code = async (p: Promise<unknown>) => p.then(() => "ok", (err: unknown) => (err instanceof S3ServiceException ? err.name : Promise.reject(err)));
+  const keyed = new KeyedClients(() => g);
+  const as = (accessKeyId: string, secretAccessKey: string) => keyed.as(accessKeyId, secretAccessKey);
   before(async () => {
     g = await startGateway(["team"]);
   });
   after(async () => {
-    for (const c of clients) c.destroy();
+    keyed.destroy();
     await g?.close();
   });
 
@@ -30,7 +25,7 @@ describe("gateway: users and keys", () => {
     const reader = as(key.accessKeyId, key.secretAccessKey);
     const got = await reader.send(new GetObjectCommand({ Bucket: "team", Key: "main/shared.txt" }));
     assert.equal(await got.Body?.transformToString(), "shared");
-    assert.equal(await code(reader.send(new PutObjectCommand({ Bucket: "team", Key: "main/mine.txt", Body: "x" }))), "AccessDenied");
+    assert.equal(await s3Outcome(reader.send(new PutObjectCommand({ Bucket: "team", Key: "main/mine.txt", Body: "x" }))), "AccessDenied");
     await assert.rejects(g.service.client.statObject({ repository: "team", ref: "main", path: "mine.txt" }));
   });
 

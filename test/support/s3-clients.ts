@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { S3Client } from "@aws-sdk/client-s3";
+import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { ensureAptPackage } from "./apt-package";
 import { tree, writeTree } from "./client-files";
 import { ensureAptTool } from "./tools";
@@ -135,4 +135,24 @@ assert keys == ["main/boto/many/%d" % i for i in range(5)], keys
 s3.copy_object(Bucket="${bucket}", Key="main/boto/copy.txt", CopySource={"Bucket": "${bucket}", "Key": "main/boto/hello.txt"})
 assert s3.get_object(Bucket="${bucket}", Key="main/boto/copy.txt")["Body"].read() == b"hi from boto3"
 `;
+}
+
+/** The S3 error name a request ends with, or "ok"; anything that is not an S3 error fails the test. */
+export const s3Outcome = (p: Promise<unknown>): Promise<string> => p.then(() => "ok", (err: unknown) => (err instanceof S3ServiceException ? err.name : Promise.reject(err)));
+
+/** S3 clients with other users' keys against one endpoint, destroyed together when the suite ends. */
+export class KeyedClients {
+  private readonly clients: S3Client[] = [];
+
+  constructor(private readonly target: () => S3Endpoint | { endpoint: string }) {}
+
+  as(accessKeyId: string, secretAccessKey: string): S3Client {
+    const c = s3ClientFor(this.target(), { accessKeyId, secretAccessKey });
+    this.clients.push(c);
+    return c;
+  }
+
+  destroy(): void {
+    for (const c of this.clients.splice(0)) c.destroy();
+  }
 }
