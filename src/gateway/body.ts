@@ -51,18 +51,14 @@ function payloadOptions(ctx: Context, length: number, options: { md5?: boolean }
 
 const hungUp = () => s3.incompleteBody("the client hung up before the body ended");
 
-/** The request body through a verifier: pipe it on, then read `md5Hex` and `size` once it ended. */
+/** The request body through a verifier: consume it (pipe or read), then read `md5Hex` and `size` once it ended. */
 export function verifiedBody(ctx: Context, length = declaredLength(ctx), options: { md5?: boolean } = {}): PayloadVerifier {
   const verifier = new PayloadVerifier(payloadOptions(ctx, length, options));
   if (ctx.req.destroyed && !ctx.req.complete) {
     verifier.destroy(hungUp());
     return verifier;
   }
-  ctx.req.on("close", () => {
-    if (!ctx.req.complete) verifier.destroy(hungUp());
-  });
-  ctx.req.pipe(verifier);
-  return verifier;
+  return verifier.feedFrom(ctx.req, () => (ctx.req.complete ? undefined : hungUp()));
 }
 
 export interface WholeBody {

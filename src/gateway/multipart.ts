@@ -175,8 +175,7 @@ export async function uploadPartCopy(ctx: Context): Promise<void> {
   const length = range ? range.end - range.start + 1 : size;
   const verifier = new PayloadVerifier({ declaredLength: length, expectations: [] });
   const source = await readFromStore(got, range, `copy source ${src.key} in ${src.repository}`);
-  source.on("error", (err) => verifier.destroy(err));
-  source.pipe(verifier);
+  verifier.feedFrom(source);
   if (dir === undefined) {
     const etag = azure ? await putAzurePart(o, azure, n, verifier, length) : await putRemotePart(ctx, o, decodeUploadId(id), n, verifier, length);
     return sendXml(ctx, 200, root("CopyPartResult", [xmlElement("LastModified", isoDate(Math.floor(Date.now() / 1000))), xmlElement("ETag", quoteEtag(etag))]));

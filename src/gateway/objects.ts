@@ -220,8 +220,7 @@ export async function copyObject(ctx: Context): Promise<void> {
     }
     const verifier = new PayloadVerifier({ declaredLength: size, expectations: [] });
     const source = await readFromStore(got, undefined, `copy source ${src.key} in ${src.repository}`);
-    source.on("error", (err) => verifier.destroy(err));
-    source.pipe(verifier);
+    verifier.feedFrom(source);
     const storeEtag = await verifier.consumedBy(writeToStore(prepared, verifier, size, `copy of ${src.key} to ${dest.key}`));
     stats = await stage(ctx, dest, { physicalAddress: prepared.physicalAddress, checksum: storeEtag || verifier.md5Hex, sizeBytes: size, contentType, userMetadata: meta });
   }

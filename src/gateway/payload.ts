@@ -3,7 +3,7 @@
 // sent (Content-MD5, x-amz-content-sha256, x-amz-checksum-* headers and trailers) verified. The last piece is
 // held back until all of that passed, so a consumer that writes the bytes somewhere never completes an
 // object whose body was short, long, or wrong: it sees an error instead.
-import { Transform, type TransformCallback } from "node:stream";
+import { Readable } from "node:stream";
 import { chunkStringToSign, EMPTY_SHA256, sameSignature, sha256Hex, signHex, trailerStringToSign, type Credential } from "../auth/sigv4";
 import { CHECKSUM_HEADERS, newChecksum, type Checksum, type Expectation } from "./checksums";
 import { s3, S3Error } from "./errors";
@@ -199,13 +199,22 @@ export class PayloadDecoder {
   }
 }
 
-export class PayloadVerifier extends Transform {
+/**
+ * The decoded, verified body as a stream. Its source (the request, or a store read for copies) is fed in
+ * with feedFrom(): each chunk goes through the decoder and is pushed on in the same call, with no writable
+ * side in between (a Transform would queue and call back per 64 KiB chunk, which a large upload pays for
+ * thousands of times). Backpressure pauses the source; reading resumes it.
+ */
+export class PayloadVerifier extends Readable {
   private readonly decoder: PayloadDecoder;
+  private source: Readable | undefined;
 
   constructor(options: PayloadOptions) {
     // Bounded, but large enough that a fast upload moves in few big pieces.
     super({ highWaterMark: 256 * 1024 });
-    this.decoder = new PayloadDecoder(options, (piece) => this.push(piece));
+    this.decoder = new PayloadDecoder(options, (piece) => {
+      if (!this.push(piece)) this.source?.pause();
+    });
     // Remember why the body failed, for whoever consumes it (a pipeline reports only "premature close"
     // when the failure came before it started); and never let it go unhandled.
     this.on("error", (err) => (this.failure ??= err));
@@ -213,6 +222,48 @@ export class PayloadVerifier extends Transform {
 
   /** The first error the body failed with. */
   failure: Error | undefined;
+
+  /**
+   * Starts reading `source` into this body. `incomplete` tells whether the source ended or closed before its
+   * last byte from the producer's view (a client that hung up); the decoder judges lengths and checksums.
+   */
+  feedFrom(source: Readable, incomplete: () => Error | undefined = () => undefined): this {
+    this.source = source;
+    const onData = (chunk: Buffer) => {
+      if (this.destroyed) return;
+      try {
+        this.decoder.write(chunk);
+      } catch (err) {
+        this.stop(err as Error);
+      }
+    };
+    source.on("data", onData);
+    source.on("end", () => {
+      if (this.destroyed) return;
+      try {
+        this.decoder.end();
+        this.push(null);
+      } catch (err) {
+        this.stop(err as Error);
+      }
+    });
+    source.on("error", (err) => this.destroy(err));
+    source.on("close", () => {
+      const why = incomplete();
+      if (why && !this.destroyed) this.destroy(why);
+    });
+    return this;
+  }
+
+  /** Fails the body; the rest of the source is read and dropped, so a request can still be answered. */
+  private stop(err: Error): void {
+    this.destroy(err);
+    const source = this.source;
+    if (source) {
+      source.removeAllListeners("data");
+      source.resume();
+    }
+  }
 
   /** Awaits a consumer of this body; when it fails, the body's own failure is the better explanation. */
   async consumedBy<T>(consumer: Promise<T>): Promise<T> {
@@ -233,22 +284,13 @@ export class PayloadVerifier extends Transform {
     return this.decoder.size;
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    try {
-      this.decoder.write(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  override _read(): void {
+    this.source?.resume();
   }
 
-  override _flush(done: TransformCallback): void {
-    try {
-      this.decoder.end();
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    if (err) this.failure ??= err;
+    done(err);
   }
 }
 

@@ -13,7 +13,7 @@ const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 async function decode(verifier: PayloadVerifier, body: Buffer[]): Promise<Buffer> {
   const out: Buffer[] = [];
-  Readable.from(body).pipe(verifier);
+  verifier.feedFrom(Readable.from(body));
   for await (const c of verifier) out.push(c as Buffer);
   return Buffer.concat(out);
 }
