@@ -76,6 +76,10 @@ export interface StageObjectRequest {
   sizeBytes: number; mtime: number; contentType: string; userMetadata: Record<string, string>; ifAbsent: boolean;
   multipart: MultipartCompletion | null; completesUploadId: string;
 }
+export type StageObjectsItem = Omit<StageObjectRequest, "repository">;
+export interface StageObjectsRequest { repository: string; objects: StageObjectsItem[] }
+export interface StageObjectResult { stats: ObjectStats | null; errorCode: string; errorMessage: string }
+export interface StageObjectsResponse { results: StageObjectResult[] }
 export interface ListMultipartUploadsRequest { repository: string; prefix: string; keyMarker: string; uploadIdMarker: string; maxUploads: number }
 export interface MultipartUploadRecord {
   branch: string; path: string; uploadId: string; physicalAddress: string; initiated: number; contentType: string;
