@@ -48,9 +48,18 @@ const CHANNELS = Number(option("channels", "32"));
 // --tarn-clients 32 gives the earlier set-up (as many clients as etcd channels).
 const TARN_CLIENTS = Number(option("tarn-clients", "1"));
 // --compare-coalesce runs every staging row both ways on the same cluster (an A/B inside one run).
-const stagingModes = process.argv.includes("--compare-coalesce") ? [true, false] : [!process.argv.includes("--no-coalesce")];
-// Staging calls each client keeps in flight while coalescing (TarnClientOptions.stagingInFlight); SDK default without it.
-const stagingInFlight = process.argv.includes("--staging-in-flight") ? Number(option("staging-in-flight", "2")) : undefined;
+// --staging-in-flight N[,M...] sets the staging calls each client keeps in flight while coalescing
+// (TarnClientOptions.stagingInFlight; the SDK's default without it), one row per value, for tuning it.
+interface StagingMode {
+  coalesce: boolean;
+  inFlight?: number;
+}
+const inFlights = process.argv.includes("--staging-in-flight") ? option("staging-in-flight", "2").split(",").map(Number) : [undefined];
+const stagingModes: StagingMode[] = [
+  ...(process.argv.includes("--no-coalesce") ? [] : inFlights.map((inFlight) => ({ coalesce: true, inFlight }))),
+  ...(process.argv.includes("--no-coalesce") || process.argv.includes("--compare-coalesce") ? [{ coalesce: false }] : []),
+];
+const modeName = (m: StagingMode) => (m.coalesce ? `coalesced${m.inFlight ? ` (${m.inFlight} in flight)` : ""}` : "one StageObject each");
 // etcd's load: the lean node:http2 unary client by default, as TarnClient's unary calls (src/client/http2-unary.ts);
 // --etcd-client grpc-js for @grpc/grpc-js channels.
 const etcdClient = option("etcd-client", "http2");
@@ -64,8 +73,8 @@ const TARN_BIN = path.join(__dirname, "..", "..", "..", "bin", "tarn");
 
 interface TarnCluster {
   clients: TarnClient[];
-  /** The same number of clients per staging mode: coalescing on (true) or off. */
-  staging: Map<boolean, TarnClient[]>;
+  /** The same number of clients per staging mode. */
+  staging: Map<StagingMode, TarnClient[]>;
   pids: number[];
   stop(): Promise<void>;
 }
@@ -81,7 +90,7 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
     startProcess(process.execPath, [...(process.env.TARN_BENCH_NODE_FLAGS ? process.env.TARN_BENCH_NODE_FLAGS.split(" ") : []), ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir)] : []), TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
   );
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
-  const staging = new Map(stagingModes.map((m) => [m, Array.from({ length: TARN_CLIENTS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 }, coalesceStaging: m, stagingInFlight }))]));
+  const staging = new Map(stagingModes.map((m) => [m, Array.from({ length: TARN_CLIENTS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 }, coalesceStaging: m.coalesce, stagingInFlight: m.inFlight }))]));
   const clients = staging.get(stagingModes[0])!;
   await waitUntil("a tarn leader with the admin user", async () => (await clients[0].getClusterStatus()).leaderId !== "", 60_000, procs[0]);
   return {
@@ -124,7 +133,7 @@ const cpuFields = (prefix: string, r: LoadResult) => ({ [`${prefix}_cpu_us_per_o
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map(round);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-metadata-"));
-  const modeNames = stagingModes.map((m) => (m ? "coalesced" : "one StageObject each")).join(" / ");
+  const modeNames = stagingModes.map(modeName).join(" / ");
   console.log(`metadata: 3 tarn metadata processes via TarnClient (${TARN_CLIENTS} SDK client${TARN_CLIENTS === 1 ? "" : "s"}, staging writes ${modeNames}) vs 3-member etcd via ${etcdClient === "http2" ? "a lean node:http2" : "a grpc-js"} Put to its leader (${CHANNELS} channels); fsync on, loopback`);
   console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
   try {
@@ -147,7 +156,7 @@ async function main(): Promise<void> {
           const until = Date.now() + jitWarmupMs / stagingModes.length;
           await Promise.all(
             Array.from({ length: 64 }, async (_, c) => {
-              for (let i = 0; Date.now() < until; i++) await set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `warm/${m}/${c}/${i}`, ...shared, userMetadata: { v: value } });
+              for (let i = 0; Date.now() < until; i++) await set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `warm/${modeName(m)}/${c}/${i}`, ...shared, userMetadata: { v: value } });
             }),
           );
         }
@@ -157,17 +166,17 @@ async function main(): Promise<void> {
         const tarnRows: Record<string, unknown>[] = [];
         const results: LoadResult[] = [];
         for (const [m, set] of tarn.staging) {
-          const t = await closedLoop(n, (c, i) => set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `w${n}/${m}/${c}/${i}`, ...shared, userMetadata: { v: value } }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
-          console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}  ${m ? "coalesced" : "one StageObject each"}`);
+          const t = await closedLoop(n, (c, i) => set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `w${n}/${modeName(m)}/${c}/${i}`, ...shared, userMetadata: { v: value } }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
+          console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}  ${modeName(m)}`);
           results.push(t);
-          tarnRows.push({ clients: n, tarn_clients: TARN_CLIENTS, coalesce: m, tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t), load_average: round(os.loadavg()[0]) });
+          tarnRows.push({ clients: n, tarn_clients: TARN_CLIENTS, coalesce: m.coalesce, ...(m.inFlight ? { staging_in_flight: m.inFlight } : {}), tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t), load_average: round(os.loadavg()[0]) });
         }
         if (etcd) {
           const e = await runLoad(etcd.pool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`, () => groupCpuSeconds(etcd.pids));
           console.log(`etcd put             clients=${String(n).padStart(3)}  ${fmt(e)}`);
           tarnRows.forEach((row, k) => {
             const t = results[k];
-            console.log(`  ${row.coalesce ? "coalesced" : "plain"}: throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
+            console.log(`  ${modeName(stagingModes[k])}: throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
             Object.assign(row, {
               etcd_ops_per_s: Math.round(e.opsPerSec),
               etcd_p50_ms: round(e.p50Ms),

@@ -14,6 +14,11 @@ import { ApiError } from "./errors";
 
 /** The service's limit per StageObjects call. */
 export const MAX_STAGE_BATCH = 1000;
+/**
+ * Estimated request bytes per StageObjects call: well inside the 4 MiB message limit of both sides, however
+ * large the items' paths and metadata (an item larger than this alone goes as a plain StageObject).
+ */
+const BATCH_BYTES = 1024 * 1024;
 /** How long a client that met a service without StageObjects sends plain calls only. */
 const UNSUPPORTED_MS = 60_000;
 
@@ -68,7 +73,7 @@ export class StagingCoalescer {
     while (this.inFlight < this.maxInFlight && this.queued.size > 0) {
       const [repository, list] = this.queued.entries().next().value as [string, Waiting[]];
       this.queued.delete(repository);
-      const batch = list.splice(0, this.maxBatch);
+      const batch = list.splice(0, batchLength(list, this.maxBatch));
       // The rest of a long queue goes after the other repositories.
       if (list.length > 0) this.queued.set(repository, list);
       void this.track(this.send(repository, batch));
@@ -110,6 +115,24 @@ export class StagingCoalescer {
       else w.reject(new ApiError(grpc.status.INTERNAL, `StageObjects answered ${answer.results.length} results for ${batch.length} objects`, endpoint));
     });
   }
+}
+
+/** How many of the first items of `list` go in one call: at most `max`, about BATCH_BYTES at most, one at least. */
+function batchLength(list: Waiting[], max: number): number {
+  let bytes = 0;
+  for (let n = 0; n < Math.min(list.length, max); n++) {
+    bytes += estimatedBytes(list[n].request);
+    if (bytes > BATCH_BYTES) return Math.max(n, 1);
+  }
+  return Math.min(list.length, max);
+}
+
+/** An upper bound of an item's encoded size, near enough (strings count once per UTF-16 unit, up to 3 bytes each). */
+function estimatedBytes(r: Partial<M.StageObjectRequest>): number {
+  let chars = (r.path?.length ?? 0) + (r.physicalAddress?.length ?? 0) + (r.checksum?.length ?? 0) + (r.contentType?.length ?? 0) + (r.completesUploadId?.length ?? 0) + (r.branch?.length ?? 0);
+  for (const [k, v] of Object.entries(r.userMetadata ?? {})) chars += k.length + v.length + 8;
+  for (const part of r.multipart?.parts ?? []) chars += part.etag.length + 8;
+  return 3 * chars + 64 + (r.multipart?.uploadId.length ?? 0) * 3;
 }
 
 /** A StageObjectRequest without its repository: one item of a StageObjects call. */

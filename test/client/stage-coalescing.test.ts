@@ -50,6 +50,17 @@ describe("client: coalesced staging writes", () => {
     for (const i of [0, 150, 299]) assert.equal((await t.client.statObject({ repository: REPO, ref: "main", path: `many/${i}` })).userMetadata.i, String(i));
   });
 
+  it("keeps each StageObjects call inside the message limit, however large the items", async () => {
+    // 40 items of 120 KB metadata each: 4.8 MB together, over the 4 MiB a message may carry.
+    const big = "m".repeat(120_000);
+    const before = await calls();
+    const stats = await Promise.all(Array.from({ length: 40 }, (_, i) => t.client.stageObject(req(`big/${i}`, { userMetadata: { big } }))));
+    const after = await calls();
+    stats.forEach((s, i) => assert.equal(s.path, `big/${i}`));
+    assert.ok(delta(before, after, "StageObjects") >= 2, "split into several calls");
+    assert.equal((await t.client.statObject({ repository: REPO, ref: "main", path: "big/39" })).userMetadata.big.length, 120_000);
+  });
+
   it("sends a lone call as a plain StageObject", async () => {
     const before = await calls();
     for (let i = 0; i < 5; i++) await t.client.stageObject(req(`lone/${i}`));
