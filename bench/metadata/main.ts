@@ -3,14 +3,16 @@
 // discovery), beside a three-member etcd (Debian's etcd-server, started and driven by bench/raft-vs-etcd's
 // code) with the same concurrency and value size, in one run:
 //
-//   - staging writes (StageObject of a fresh path with a 256-byte metadata value) vs etcd Put (256-byte value)
-//     at 64 and 512 concurrent writers: throughput and p99;
+//   - staging writes (TarnClient.stageObject of a fresh path with a 256-byte metadata value) vs etcd Put
+//     (256-byte value) at 64 and 512 concurrent writers: throughput and p99. The SDK coalesces concurrent
+//     stageObject calls into StageObjects calls (group commit, src/client/staging-coalescer.ts);
+//     --no-coalesce sends one StageObject per write, as before;
 //   - branch creations per second (target ≥ 3,000/s);
 //   - linearizable stat calls (StatObject of a staged entry, ReadIndex on the leader) per second.
 //
 //   npm run bench -- metadata [--duration-ms 5000] [--warmup-ms 1000] [--clients 64,512] [--channels 32]
-//                             [--workloads staging,branch,stat] [--no-etcd] [--cpu-prof DIR] [--jit-warmup-ms 3000]
-//                             [--etcd-client http2|grpc-js]
+//                             [--tarn-clients 1] [--no-coalesce | --compare-coalesce] [--staging-in-flight N] [--workloads staging,branch,stat] [--no-etcd]
+//                             [--cpu-prof DIR] [--jit-warmup-ms 3000] [--etcd-client http2|grpc-js]
 //
 // --cpu-prof DIR writes a V8 CPU profile of each tarn process there (open in Chrome DevTools); --no-etcd
 // and --workloads run a part of it while working on one figure.
@@ -37,9 +39,27 @@ const durationMs = Number(option("duration-ms", "5000"));
 const jitWarmupMs = Number(option("jit-warmup-ms", "3000"));
 const warmupMs = Number(option("warmup-ms", "1000"));
 const concurrencies = option("clients", "64,512").split(",").map(Number);
-// TarnClients (one gRPC channel per member each) the callers share in turn, and as many channels to etcd's
-// leader: grpc-js serializes much of a channel's work, so both sides get the same number.
+// Channels to etcd's leader the callers share in turn (grpc-js serialized much of a channel's work, so the
+// load runs over many).
 const CHANNELS = Number(option("channels", "32"));
+// TarnClients the callers share in turn. One, as a real user's process or a gateway (one client per user)
+// has: the SDK's unary calls run over node:http2 (src/client/http2-unary.ts), and staging writes coalesce
+// per client, so splitting one user's callers over many clients only makes smaller batches.
+// --tarn-clients 32 gives the earlier set-up (as many clients as etcd channels).
+const TARN_CLIENTS = Number(option("tarn-clients", "1"));
+// --compare-coalesce runs every staging row both ways on the same cluster (an A/B inside one run).
+// --staging-in-flight N[,M...] sets the staging calls each client keeps in flight while coalescing
+// (TarnClientOptions.stagingInFlight; the SDK's default without it), one row per value, for tuning it.
+interface StagingMode {
+  coalesce: boolean;
+  inFlight?: number;
+}
+const inFlights = process.argv.includes("--staging-in-flight") ? option("staging-in-flight", "2").split(",").map(Number) : [undefined];
+const stagingModes: StagingMode[] = [
+  ...(process.argv.includes("--no-coalesce") ? [] : inFlights.map((inFlight) => ({ coalesce: true, inFlight }))),
+  ...(process.argv.includes("--no-coalesce") || process.argv.includes("--compare-coalesce") ? [{ coalesce: false }] : []),
+];
+const modeName = (m: StagingMode) => (m.coalesce ? `coalesced${m.inFlight ? ` (${m.inFlight} in flight)` : ""}` : "one StageObject each");
 // etcd's load: the lean node:http2 unary client by default, as TarnClient's unary calls (src/client/http2-unary.ts);
 // --etcd-client grpc-js for @grpc/grpc-js channels.
 const etcdClient = option("etcd-client", "http2");
@@ -53,6 +73,8 @@ const TARN_BIN = path.join(__dirname, "..", "..", "..", "bin", "tarn");
 
 interface TarnCluster {
   clients: TarnClient[];
+  /** The same number of clients per staging mode. */
+  staging: Map<StagingMode, TarnClient[]>;
   pids: number[];
   stop(): Promise<void>;
 }
@@ -68,13 +90,15 @@ async function startTarnCluster(root: string): Promise<TarnCluster> {
     startProcess(process.execPath, [...(process.env.TARN_BENCH_NODE_FLAGS ? process.env.TARN_BENCH_NODE_FLAGS.split(" ") : []), ...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(profileDir)] : []), TARN_BIN, "metadata", "--id", id, "--data-dir", path.join(root, id), "--listen", `127.0.0.1:${ports[i]}`, "--peers", peers, "--snapshot-store", snapshots, "--log-level", "warn"], { env }),
   );
   const endpoints = ports.map((p) => `127.0.0.1:${p}`);
-  const clients = Array.from({ length: CHANNELS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 } }));
+  const staging = new Map(stagingModes.map((m) => [m, Array.from({ length: TARN_CLIENTS }, () => new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 20, baseMs: 50, maxMs: 500 }, coalesceStaging: m.coalesce, stagingInFlight: m.inFlight }))]));
+  const clients = staging.get(stagingModes[0])!;
   await waitUntil("a tarn leader with the admin user", async () => (await clients[0].getClusterStatus()).leaderId !== "", 60_000, procs[0]);
   return {
     clients,
+    staging,
     pids: procs.map((p) => p.child.pid!),
     stop: async () => {
-      for (const c of clients) c.close();
+      for (const set of staging.values()) for (const c of set) c.close();
       await Promise.all(procs.map((p) => p.stop()));
     },
   };
@@ -109,7 +133,8 @@ const cpuFields = (prefix: string, r: LoadResult) => ({ [`${prefix}_cpu_us_per_o
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg().map(round);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-bench-metadata-"));
-  console.log(`metadata: 3 tarn metadata processes via TarnClient (${CHANNELS} SDK clients) vs 3-member etcd via ${etcdClient === "http2" ? "a lean node:http2" : "a grpc-js"} Put to its leader (${CHANNELS} channels); fsync on, loopback`);
+  const modeNames = stagingModes.map(modeName).join(" / ");
+  console.log(`metadata: 3 tarn metadata processes via TarnClient (${TARN_CLIENTS} SDK client${TARN_CLIENTS === 1 ? "" : "s"}, staging writes ${modeNames}) vs 3-member etcd via ${etcdClient === "http2" ? "a lean node:http2" : "a grpc-js"} Put to its leader (${CHANNELS} channels); fsync on, loopback`);
   console.log(`256-byte values; ${warmupMs} ms warm-up + ${durationMs} ms measured per row; load average ${loadAtStart.join(" ")}`);
   try {
     const tarn = await startTarnCluster(root);
@@ -127,32 +152,44 @@ async function main(): Promise<void> {
       const shared = { physicalAddress: "data/shared", sizeBytes: 1, checksum: createHash("md5").update("x").digest("hex") };
       const value = randomBytes(128).toString("hex"); // 256 bytes, as etcd's values
       if (jitWarmupMs > 0) {
-        const until = Date.now() + jitWarmupMs;
-        await Promise.all(
-          Array.from({ length: 64 }, async (_, c) => {
-            for (let i = 0; Date.now() < until; i++) await client(c).stageObject({ repository: REPO, branch: "main", path: `warm/${c}/${i}`, ...shared, userMetadata: { v: value } });
-          }),
-        );
+        for (const [m, set] of tarn.staging) {
+          const until = Date.now() + jitWarmupMs / stagingModes.length;
+          await Promise.all(
+            Array.from({ length: 64 }, async (_, c) => {
+              for (let i = 0; Date.now() < until; i++) await set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `warm/${modeName(m)}/${c}/${i}`, ...shared, userMetadata: { v: value } });
+            }),
+          );
+        }
       }
 
       for (const n of workloads.has("staging") ? concurrencies : []) {
-        const t = await closedLoop(n, (c, i) => client(c).stageObject({ repository: REPO, branch: "main", path: `w${n}/${c}/${i}`, ...shared, userMetadata: { v: value } }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
-        console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}`);
-        const row: Record<string, unknown> = { clients: n, tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t) };
+        const tarnRows: Record<string, unknown>[] = [];
+        const results: LoadResult[] = [];
+        for (const [m, set] of tarn.staging) {
+          const t = await closedLoop(n, (c, i) => set[c % set.length].stageObject({ repository: REPO, branch: "main", path: `w${n}/${modeName(m)}/${c}/${i}`, ...shared, userMetadata: { v: value } }), warmupMs, durationMs, () => groupCpuSeconds(tarn.pids));
+          console.log(`tarn staging writes  clients=${String(n).padStart(3)}  ${fmt(t)}  ${modeName(m)}`);
+          results.push(t);
+          tarnRows.push({ clients: n, tarn_clients: TARN_CLIENTS, coalesce: m.coalesce, ...(m.inFlight ? { staging_in_flight: m.inFlight } : {}), tarn_ops_per_s: Math.round(t.opsPerSec), tarn_p50_ms: round(t.p50Ms), tarn_p99_ms: round(t.p99Ms), tarn_errors: t.errors, ...cpuFields("tarn", t), load_average: round(os.loadavg()[0]) });
+        }
         if (etcd) {
           const e = await runLoad(etcd.pool, ETCD_PUT, n, warmupMs, durationMs, `etcd-${n}`, () => groupCpuSeconds(etcd.pids));
           console.log(`etcd put             clients=${String(n).padStart(3)}  ${fmt(e)}`);
-          console.log(`  throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
-          Object.assign(row, {
-            etcd_ops_per_s: Math.round(e.opsPerSec),
-            etcd_p50_ms: round(e.p50Ms),
-            etcd_p99_ms: round(e.p99Ms),
-            throughput_ratio: round(t.opsPerSec / e.opsPerSec),
-            etcd_errors: e.errors,
-            ...cpuFields("etcd", e),
+          tarnRows.forEach((row, k) => {
+            const t = results[k];
+            console.log(`  ${modeName(stagingModes[k])}: throughput tarn/etcd ${(t.opsPerSec / e.opsPerSec).toFixed(2)}x (target ≥ 1.5x), p99 tarn/etcd ${(t.p99Ms / e.p99Ms).toFixed(2)}x (target ≤ 1)`);
+            Object.assign(row, {
+              etcd_ops_per_s: Math.round(e.opsPerSec),
+              etcd_p50_ms: round(e.p50Ms),
+              etcd_p99_ms: round(e.p99Ms),
+              throughput_ratio: round(t.opsPerSec / e.opsPerSec),
+              p99_ratio: round(t.p99Ms / e.p99Ms),
+              etcd_errors: e.errors,
+              ...cpuFields("etcd", e),
+              etcd_load_average: round(os.loadavg()[0]),
+            });
           });
         }
-        rows.push({ ...row, load_average: round(os.loadavg()[0]) });
+        rows.push(...tarnRows);
       }
 
       if (workloads.has("branch")) {

@@ -68,6 +68,9 @@ const RULES: Record<string, Record<string, Rule>> = {
     RecordMultipartUpload: onRepo("repos:Write"),
     ForgetMultipartUpload: onRepo("repos:Write"),
     StageObject: onRepo("repos:Write"),
+    // One repository per call; the policy language has no narrower resource than a repository, so one check
+    // covers every item, as it covers StageObject's branch.
+    StageObjects: onRepo("repos:Write"),
     GetObject: onRepo("repos:Read"),
     StatObject: onRepo("repos:Read"),
     StatObjects: onRepo("repos:Read"),

@@ -9,6 +9,7 @@ import { apiMethods, CONFLICTS_TRAILER, decodeMessage, encodeMessage, messageTyp
 import { ApiError } from "./errors";
 import type { RetryPolicy } from "./backoff";
 import { download, upload, type DownloadResult, type UploadOptions } from "./data";
+import { StagingCoalescer } from "./staging-coalescer";
 import { Transport } from "./transport";
 
 export interface TarnClientOptions {
@@ -25,7 +26,16 @@ export interface TarnClientOptions {
   retry?: Partial<RetryPolicy>;
   deadlineMs?: number;
   maxMessageBytes?: number;
+  /**
+   * Coalesce concurrent stageObject calls into StageObjects calls (staging-coalescer.ts); default true.
+   * false sends one StageObject per call, as before (for comparisons).
+   */
+  coalesceStaging?: boolean;
+  /** Staging calls (plain or batched) on their way at once while coalescing; default 2. */
+  stagingInFlight?: number;
 }
+
+type StagingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight">;
 
 type Req<T> = Partial<T>;
 
@@ -34,8 +44,11 @@ export class TarnClient {
   /** The user a gateway client acts for (forUser); undefined otherwise. */
   readonly onBehalfOf: string | undefined;
   private readonly owner: boolean;
+  private readonly staging: StagingOptions;
+  /** Undefined when coalescing is off. */
+  private readonly coalescer: StagingCoalescer | undefined;
 
-  constructor(options: TarnClientOptions | { transport: Transport; onBehalfOf: string }) {
+  constructor(options: TarnClientOptions | ({ transport: Transport; onBehalfOf: string } & StagingOptions)) {
     if ("transport" in options) {
       this.transport = options.transport;
       this.onBehalfOf = options.onBehalfOf;
@@ -45,6 +58,18 @@ export class TarnClient {
       this.onBehalfOf = undefined;
       this.owner = true;
     }
+    this.staging = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight };
+    this.coalescer =
+      options.coalesceStaging === false
+        ? undefined
+        : new StagingCoalescer(
+            {
+              stageObject: (r) => this.call<M.ObjectStats>("ObjectService", "StageObject", r),
+              stageObjects: (r) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r),
+              endpoint: () => this.transport.leader ?? "",
+            },
+            options.stagingInFlight,
+          );
   }
 
   /**
@@ -53,7 +78,7 @@ export class TarnClient {
    */
   forUser(userId: string): TarnClient {
     if (!this.transport.isGateway) throw new TarnError("INVALID_ARGUMENT", "only a client signing as a gateway can act on behalf of users");
-    return new TarnClient({ transport: this.transport, onBehalfOf: userId });
+    return new TarnClient({ transport: this.transport, onBehalfOf: userId, ...this.staging });
   }
 
   /** A client from TARN_ENDPOINT / TARN_ACCESS_KEY_ID / TARN_SECRET_ACCESS_KEY or ~/.tarn/config.yaml. */
@@ -116,7 +141,13 @@ export class TarnClient {
   listMultipartUploads = (r: Req<M.ListMultipartUploadsRequest>) => this.call<M.ListMultipartUploadsResponse>("ObjectService", "ListMultipartUploads", r);
   recordMultipartUpload = (r: Req<M.RecordMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "RecordMultipartUpload", r);
   forgetMultipartUpload = (r: Req<M.ForgetMultipartUploadRequest>) => this.call<M.Empty>("ObjectService", "ForgetMultipartUpload", r);
-  stageObject = (r: Req<M.StageObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StageObject", r);
+  /**
+   * Stages an entry. Concurrent calls of this client go together as StageObjects calls (see
+   * TarnClientOptions.coalesceStaging); each still gets its own entry or error, as from a plain StageObject.
+   */
+  stageObject = (r: Req<M.StageObjectRequest>) => (this.coalescer ? this.coalescer.stage(r) : this.call<M.ObjectStats>("ObjectService", "StageObject", r));
+  /** Many staging writes in one repository in one call; each result holds the entry or its own error. */
+  stageObjects = (r: Req<M.StageObjectsRequest>) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
   statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);
   /** Many lookups in one repository in one call; each result holds the entry or its own error. */

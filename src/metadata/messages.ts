@@ -76,6 +76,9 @@ export interface StageObjectRequest {
   sizeBytes: number; mtime: number; contentType: string; userMetadata: Record<string, string>; ifAbsent: boolean;
   multipart: MultipartCompletion | null; completesUploadId: string;
 }
+export type StageObjectsItem = Omit<StageObjectRequest, "repository">;
+export interface StageObjectsRequest { repository: string; objects: StageObjectsItem[] }
+export interface StageObjectsResponse { results: ObjectResult[] }
 export interface ListMultipartUploadsRequest { repository: string; prefix: string; keyMarker: string; uploadIdMarker: string; maxUploads: number }
 export interface MultipartUploadRecord {
   branch: string; path: string; uploadId: string; physicalAddress: string; initiated: number; contentType: string;
@@ -92,8 +95,9 @@ export interface GetObjectResponse { stats: ObjectStats; presignedUrl: string; d
 export interface StatObjectRequest { repository: string; ref: string; path: string }
 export interface ObjectLocation { ref: string; path: string }
 export interface StatObjectsRequest { repository: string; objects: ObjectLocation[] }
-export interface StatObjectResult { stats: ObjectStats | null; errorCode: string; errorMessage: string }
-export interface StatObjectsResponse { results: StatObjectResult[] }
+/** One object's answer in a StatObjects or StageObjects response: the entry, or the single call's error. */
+export interface ObjectResult { stats: ObjectStats | null; errorCode: string; errorMessage: string }
+export interface StatObjectsResponse { results: ObjectResult[] }
 export interface ListObjectsRequest { repository: string; ref: string; prefix: string; delimiter: string; after: string; amount: number }
 export interface ListObjectsResponse { results: ObjectStats[]; pagination: Pagination | null }
 export interface DeleteObjectRequest { repository: string; branch: string; path: string }

@@ -5,7 +5,7 @@
 // never half of them. Since a stale read can only make that check fail, the first read of the two records
 // may be this member's database as it is, without ReadIndex (ServiceDeps.memberReads); without a member
 // beside the service, they are read together through the linearizable store (one shared ReadIndex round).
-import { failedPrecondition, hasCode, notFound } from "../errors";
+import { failedPrecondition, hasCode, notFound, type TarnError } from "../errors";
 import { branchId as toBranchId, repositoryId as toRepositoryId, type BranchId, type KvMutation, type KvPrecondition, type KvStore, type Repository } from "../graveler";
 import { keys } from "../graveler/keys";
 import type { Branch } from "../graveler/refs/manager";
@@ -13,7 +13,7 @@ import { decodeRecord, type BranchRecord } from "../graveler/refs/records";
 import type { ServiceDeps } from "./handler";
 
 /** Compare-and-set attempts before a write racing commits gives up (as graveler's own staging). */
-const STAGE_RETRIES = 20;
+export const STAGE_RETRIES = 20;
 
 export interface RepositoryAndBranch {
   repository: Repository;
@@ -83,9 +83,14 @@ export function absentGuard(deps: Reads, exists: (target: StagingTarget) => Prom
   return async (target) => {
     const key = keys.staged(target.branch.record.stagingToken, path);
     const [found, staged] = await Promise.all([exists(target), deps.kv.get(key)]);
-    if (found) throw failedPrecondition(`object ${path} already exists on branch ${target.branch.id} of repository ${target.repository.id} (if_absent)`);
+    if (found) throw pathExists(target, path);
     return [staged ? { key, equals: staged.value } : { key, absent: true }];
   };
+}
+
+/** What an if_absent write gets when its path exists through the branch. */
+export function pathExists(target: StagingTarget, path: string): TarnError {
+  return failedPrecondition(`object ${path} already exists on branch ${target.branch.id} of repository ${target.repository.id} (if_absent)`);
 }
 
 /** The repository and branch of a staging call: as repositoryAndBranch, NOT_FOUND for a missing branch too. */

@@ -49,7 +49,7 @@ describe("proto/metadata.proto", () => {
       "CreateRepository", "GetRepository", "ListRepositories", "DeleteRepository",
       "CreateBranch", "GetBranch", "ListBranches", "DeleteBranch", "ResetBranch", "HardResetBranch", "RevertCommit", "CherryPick",
       "CreateTag", "GetTag", "ListTags", "DeleteTag",
-      "PrepareUpload", "PresignUploadParts", "AbortMultipartUpload", "ListParts", "ListMultipartUploads", "StageObject", "GetObject", "StatObject", "ListObjects", "DeleteObject", "DeleteObjects",
+      "PrepareUpload", "PresignUploadParts", "AbortMultipartUpload", "ListParts", "ListMultipartUploads", "StageObject", "StageObjects", "GetObject", "StatObject", "ListObjects", "DeleteObject", "DeleteObjects",
       "Commit", "Log", "GetCommit", "Diff", "DiffUncommitted", "Merge",
       "WhoAmI", "CreateUser", "CreateAccessKey", "DeleteAccessKey", "ListAccessKeys",
       "GetClusterStatus", "AddMember", "RemoveMember", "TransferLeader",

@@ -34,15 +34,18 @@ function scenario(name: string, target: () => Promise<SnapshotTarget>) {
     };
     const endpoints = () => specs.map((m) => `127.0.0.1:${m.port}`);
 
-    /** Stages `count` objects per writer from `writers` concurrent callers; every acknowledged path is kept. */
-    const write = async (tag: string, writers: number, until: () => boolean) => {
+    /**
+     * Stages objects from `writers` concurrent callers through `through` (the client, whose concurrent calls
+     * go as StageObjects batches) until `until`; every acknowledged path is kept.
+     */
+    const write = async (tag: string, writers: number, until: () => boolean, through = () => client) => {
       const errors: unknown[] = [];
       await Promise.all(
         Array.from({ length: writers }, async (_, w) => {
           for (let i = 0; !until() && errors.length === 0; i++) {
             const p = `${tag}/w${w}/${i}`;
             try {
-              await client.stageObject({ repository: REPO, branch: "main", path: p, physicalAddress: "data/shared", checksum: p });
+              await through().stageObject({ repository: REPO, branch: "main", path: p, physicalAddress: "data/shared", checksum: p });
               acked.add(p);
             } catch (err) {
               errors.push(err);
@@ -121,7 +124,8 @@ function scenario(name: string, target: () => Promise<SnapshotTarget>) {
       let killedAt = 0;
       let firstAckAfterKill = 0;
       const before = acked.size;
-      const writing = write("kill", 4, () => firstAckAfterKill > 0 && Date.now() - firstAckAfterKill > 1500);
+      // 16 writers through one client: their writes go as StageObjects batches (the SDK's default).
+      const writing = write("kill", 16, () => firstAckAfterKill > 0 && Date.now() - firstAckAfterKill > 1500);
       await waitUntil("writes before the kill", async () => acked.size - before >= 100, 30_000);
       const ackedBeforeKill = acked.size;
       procs.get(leader)!.child.kill("SIGKILL");
@@ -146,9 +150,15 @@ function scenario(name: string, target: () => Promise<SnapshotTarget>) {
       const victim = specs.find((m) => m.id !== s.leaderId)!;
       await procs.get(victim.id)!.stop("SIGKILL");
       fs.rmSync(victim.dataDir, { recursive: true, force: true });
-      // Enough writes that the leader takes snapshots and compacts its log past what the wiped member lacks.
+      // Enough log entries that the leader takes snapshots and compacts its log past what the wiped member
+      // lacks: one StageObject per write (coalesced writes would make a few entries of many writes).
       let n = acked.size;
-      await write("wiped", 8, () => acked.size - n >= 900);
+      const plain = adminClient(endpoints(), { coalesceStaging: false });
+      try {
+        await write("wiped", 8, () => acked.size - n >= 900, () => plain);
+      } finally {
+        plain.close();
+      }
       n = acked.size;
       start(victim);
       await caughtUp(victim.id);

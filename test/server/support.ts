@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TarnClient } from "../../src/client";
+import { TarnClient, type TarnClientOptions } from "../../src/client";
 import { freePort } from "../support/ports";
 import { startProcess, StartedProcess, waitUntil } from "../support/processes";
 
@@ -89,8 +89,8 @@ export async function memberSpecs(ids: string[], root: string): Promise<MemberSp
 
 export const peersFlag = (specs: MemberSpec[]) => specs.map((m) => `${m.id}=127.0.0.1:${m.port}`).join(",");
 
-export function adminClient(endpoints: string[]): TarnClient {
-  return new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 30, baseMs: 50, maxMs: 500 } });
+export function adminClient(endpoints: string[], options: Pick<TarnClientOptions, "coalesceStaging"> = {}): TarnClient {
+  return new TarnClient({ endpoints, ...ADMIN, retry: { attempts: 30, baseMs: 50, maxMs: 500 }, ...options });
 }
 
 /** Waits until the cluster has a leader and the admin user works; returns the leader's id. */

@@ -2,23 +2,28 @@
 // reads hand out a way to read the bytes. Object bytes never pass through this service.
 import type { ObjectInfo, ObjectStore } from "../../block";
 import { failedPrecondition, hasCode, invalidArgument, notFound, TarnError } from "../../errors";
-import { branchId, encodeEntry, path as validPath, repositoryId, type Entry, type KvMutation, type Repository } from "../../graveler";
+import { branchId, encodeEntry, path as validPath, repositoryId, type Entry, type Repository } from "../../graveler";
 import { commonPrefixStats, objectStats, pagination } from "../convert";
 import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
-import { absentGuard, stageOnBranch, stagingTarget } from "../staging-write";
+import { batchTargets, stageBatch, type BatchItem } from "../staging-batch";
+import { absentGuard, stageOnBranch, stagingTarget, type StagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
+import { statusName, toStatus } from "../status";
 import { dropUploadRecord, findUploadRecord, listUploadRecords, putUploadRecord } from "../upload-records";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, ForgetMultipartUploadRequest, GetObjectRequest, ListMultipartUploadsRequest,
-  ListObjectsRequest, ListPartsRequest, ObjectError, PrepareUploadRequest, RecordMultipartUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
+  ListObjectsRequest, ListPartsRequest, ObjectError, ObjectStats, PrepareUploadRequest, RecordMultipartUploadRequest, PresignUploadPartsRequest, StageObjectRequest, StageObjectsRequest, StatObjectRequest, StatObjectsRequest, StoreAccess,
 } from "../messages";
 
 const MAX_PARTS = 10_000;
 const MAX_DELETE = 1000;
 const MAX_STATS = 1000;
 const MAX_LISTED_PARTS = 1000;
-/** Errors that concern one lookup of a StatObjects call; others (corruption, unavailable) fail the call. */
+const MAX_STAGED = 1000;
+/** Errors that concern one object of a StatObjects or StageObjects call; others (corruption, unavailable) fail the call. */
 const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
+const perObject = (err: unknown): err is TarnError => err instanceof TarnError && PER_OBJECT_ERRORS.has(err.code);
+type StagedItem = BatchItem & { stats: ObjectStats };
 const LIST_BATCH = 1000;
 type StoredInfo = Pick<ObjectInfo, "size" | "etag" | "contentType">;
 
@@ -81,6 +86,48 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
     const id = branchId(branch);
     const key = p !== "" ? dropUploadRecord(repoId, id, validPath(p), uploadId).key : await findUploadRecord(deps.kv, repoId, id, uploadId);
     if (key) await deps.kv.write({ mutations: [{ op: "delete", key }] });
+  };
+
+  /**
+   * One staging write checked and made ready: its path, the multipart upload it completes (completed here),
+   * the entry recorded of the bytes, and what it writes into a staging token.
+   */
+  const stagingItem = async (target: StagingTarget, r: StageObjectRequest): Promise<StagedItem> => {
+    const repository = target.repository;
+    const p = validPath(r.path);
+    const key = keyOf(repository, r.physicalAddress, r.addressType === "ADDRESS_TYPE_FULL");
+    if (r.sizeBytes < 0) throw invalidArgument(`invalid size_bytes ${r.sizeBytes}`);
+    const store = storage.store(repository.storageNamespace);
+    if (r.multipart && r.multipart.uploadId !== "") {
+      if (r.multipart.parts.length === 0) throw invalidArgument("multipart completion lists no parts");
+      await store.completeMultipartUpload({ key, uploadId: r.multipart.uploadId }, r.multipart.parts).catch((err: unknown) => {
+        if (err instanceof TarnError && (err.code === "INVALID_ARGUMENT" || err.code === "NOT_FOUND")) {
+          throw failedPrecondition(`completing multipart upload ${r.multipart!.uploadId} of ${key}: ${err.message}`, err);
+        }
+        throw err;
+      });
+    }
+    const info = await storedObject(store, repository, key, r);
+    const entry: Entry = {
+      physicalAddress: key,
+      addressType: "relative",
+      size: info.size,
+      etag: r.checksum || info.etag,
+      lastModified: r.mtime > 0 ? new Date(r.mtime * 1000) : new Date(),
+      contentType: r.contentType || info.contentType || undefined,
+      metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
+    };
+    const value = encodeEntry(entry);
+    // The completed upload's record goes in the same write as the entry: listed until staged, never after.
+    const completed = r.multipart?.uploadId || r.completesUploadId;
+    return {
+      branch: r.branch,
+      path: p,
+      ifAbsent: r.ifAbsent,
+      stats: objectStats(p, entry),
+      mutations: (token, branch) => [graveler.staging.setMutation(token, p, value), ...(completed ? [dropUploadRecord(repository.id, branch, p, completed)] : [])],
+      exists: () => graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err))),
+    };
   };
 
   return {
@@ -164,37 +211,36 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
 
     StageObject: unary(async (r: StageObjectRequest) => {
       const target = await stagingTarget(deps, r.repository, r.branch);
-      const repository = target.repository;
-      const p = validPath(r.path);
-      const key = keyOf(repository, r.physicalAddress, r.addressType === "ADDRESS_TYPE_FULL");
-      if (r.sizeBytes < 0) throw invalidArgument(`invalid size_bytes ${r.sizeBytes}`);
-      const store = storage.store(repository.storageNamespace);
-      if (r.multipart && r.multipart.uploadId !== "") {
-        if (r.multipart.parts.length === 0) throw invalidArgument("multipart completion lists no parts");
-        await store.completeMultipartUpload({ key, uploadId: r.multipart.uploadId }, r.multipart.parts).catch((err: unknown) => {
-          if (err instanceof TarnError && (err.code === "INVALID_ARGUMENT" || err.code === "NOT_FOUND")) {
-            throw failedPrecondition(`completing multipart upload ${r.multipart!.uploadId} of ${key}: ${err.message}`, err);
-          }
-          throw err;
-        });
-      }
-      const info = await storedObject(store, repository, key, r);
-      const entry: Entry = {
-        physicalAddress: key,
-        addressType: "relative",
-        size: info.size,
-        etag: r.checksum || info.etag,
-        lastModified: r.mtime > 0 ? new Date(r.mtime * 1000) : new Date(),
-        contentType: r.contentType || info.contentType || undefined,
-        metadata: Object.keys(r.userMetadata).length > 0 ? { ...r.userMetadata } : undefined,
+      const item = await stagingItem(target, r);
+      await stageOnBranch(deps, target, (token) => item.mutations(token, target.branch.id), r.ifAbsent ? absentGuard(deps, item.exists, item.path) : undefined);
+      return item.stats;
+    }),
+
+    StageObjects: unary(async (r: StageObjectsRequest) => {
+      if (r.objects.length > MAX_STAGED) throw invalidArgument(`${r.objects.length} objects in one StageObjects call: at most ${MAX_STAGED}`);
+      // Each item is checked as its own StageObject would be (its branch, then its path and entry), and fails
+      // alone with that call's error; staging-batch.ts writes the rest together.
+      const targets = await batchTargets(deps, r.repository, r.objects.map((o) => o.branch), perObject);
+      const items = await Promise.all(
+        r.objects.map(async (o) => {
+          const target = targets.get(o.branch)!;
+          if (target instanceof TarnError) return target;
+          return stagingItem(target, { ...o, repository: r.repository }).catch((err: unknown) => {
+            if (perObject(err)) return err;
+            throw err;
+          });
+        }),
+      );
+      const errors = await stageBatch(deps, r.repository, items, targets, perObject);
+      return {
+        results: items.map((it, i) => {
+          const err = errors[i];
+          if (!err) return { stats: (it as StagedItem).stats, errorCode: "", errorMessage: "" };
+          // The status a StageObject of the item would have ended with, by name.
+          const status = toStatus(err);
+          return { stats: null, errorCode: statusName(status.code), errorMessage: status.details };
+        }),
       };
-      const value = encodeEntry(entry);
-      // The completed upload's record goes in the same write as the entry: listed until staged, never after.
-      const completed = r.multipart?.uploadId || r.completesUploadId;
-      const extra: KvMutation[] = completed ? [dropUploadRecord(repository.id, target.branch.id, p, completed)] : [];
-      const exists = () => graveler.getObject(r.repository, r.branch, p).then(() => true, (err: unknown) => (hasCode(err, "NOT_FOUND") ? false : Promise.reject(err)));
-      await stageOnBranch(deps, target, (token) => [graveler.staging.setMutation(token, p, value), ...extra], r.ifAbsent ? absentGuard(deps, exists, p) : undefined);
-      return objectStats(p, entry);
     }),
 
     GetObject: unary(async (r: GetObjectRequest) => {
@@ -227,7 +273,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
             return { stats: objectStats(o.path, await statObject(deps, r.repository, o.ref, o.path)), errorCode: "", errorMessage: "" };
           } catch (err) {
             // Each lookup fails on its own, as its own StatObject would have; anything else fails the call.
-            if (!(err instanceof TarnError) || !PER_OBJECT_ERRORS.has(err.code)) throw err;
+            if (!perObject(err)) throw err;
             return { stats: null, errorCode: err.code, errorMessage: err.message };
           }
         }),
