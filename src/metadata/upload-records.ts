@@ -2,9 +2,9 @@
 // it starts (PrepareUpload with parts, RecordMultipartUpload) and dropped when it completes (in the same write
 // as the staged entry) or is aborted. They exist so that S3's ListMultipartUploads can be answered for stores
 // the gateway reaches only through presigned URLs. An upload abandoned without an abort keeps its record
-// until someone aborts it (the store, too, keeps its parts until then or until its own lifecycle rule).
+// until someone aborts it or the leader's sweep (upload-sweep.ts) finds it older than the age limit.
 import { CorruptionError, invalidArgument } from "../errors";
-import type { BranchId, KvMutation, KvStore, RepositoryId } from "../graveler";
+import type { BranchId, KvBatch, KvMutation, KvStore, RepositoryId } from "../graveler";
 import { keys } from "../graveler/keys";
 import { decodeRecord } from "../graveler/refs/records";
 import type { ListMultipartUploadsRequest, ListMultipartUploadsResponse, MultipartUploadRecord } from "./messages";
@@ -49,6 +49,38 @@ export async function findUploadRecord(kv: KvStore, repo: RepositoryId, branch: 
     if (page.length < MAX_LISTED) return undefined;
     after = page[page.length - 1].key;
   }
+}
+
+/** Every repository's records: keys.uploads(repo) is this followed by `<repo>/`. */
+const ALL_UPLOADS = keys.uploads("" as RepositoryId).subarray(0, -1);
+
+/** A stored record with where it came from: what the sweep needs to drop it only while it is unchanged. */
+export interface StoredUploadRecord {
+  key: Buffer;
+  version: number;
+  repo: RepositoryId;
+  /** Undefined when the record cannot be read (its key or value is corrupt). */
+  upload?: MultipartUploadRecord;
+  error?: unknown;
+}
+
+/** One page of every repository's records in key order, after `after` (a key from an earlier page). */
+export async function scanUploadRecords(kv: KvStore, after: Buffer | undefined, limit: number): Promise<StoredUploadRecord[]> {
+  const page = await kv.scan({ prefix: ALL_UPLOADS, after, limit });
+  return page.map((r) => {
+    const rest = r.key.subarray(ALL_UPLOADS.length);
+    const repo = rest.subarray(0, Math.max(rest.indexOf("/"), 0)).toString("utf8") as RepositoryId;
+    try {
+      return { key: r.key, version: r.version, repo, upload: uploadRecordOf(repo, r.key, r.value) };
+    } catch (error) {
+      return { key: r.key, version: r.version, repo, error };
+    }
+  });
+}
+
+/** Drops a record only if it is still the version that was read: one re-recorded or completed meanwhile stays. */
+export function dropUnchangedUploadRecord(key: Buffer, version: number): KvBatch {
+  return { preconditions: [{ key, version }], mutations: [{ op: "delete", key }] };
 }
 
 /** A record as the API gives it: its key split into branch, path and upload id. Pure. */

@@ -9,7 +9,7 @@ import { createLogger, startMetricsServer, type LogLevel } from "../metadata";
 import { checkMemberId, formatHostPort, parseHostPort, parsePeers } from "./address";
 import { adminKeysFromEnv } from "./admin-env";
 import { requireClusterSecret } from "./cluster-secret";
-import { listenError, startMember } from "./service";
+import { listenError, startMember, uploadMaxAgeFromEnv } from "./service";
 import { onShutdownSignal } from "./shutdown";
 import { storeConfigFromEnv, type StoreFlags } from "./store-config";
 
@@ -41,6 +41,7 @@ export async function runMetadataMember(opts: MetadataMemberOptions): Promise<vo
   fs.mkdirSync(dataDir, { recursive: true });
   const logger = createLogger({ level: opts.logLevel ?? "info" }, { process: "tarn metadata", member: id });
   const storeConfig = storeConfigFromEnv(env, opts);
+  const uploadMaxAgeMs = uploadMaxAgeFromEnv(env);
   const snapshotUri = opts.snapshotStore ?? `local://${path.join(dataDir, "snapshots")}`;
   const snapshotStore = openObjectStore(snapshotUri, storeConfig);
 
@@ -59,6 +60,7 @@ export async function runMetadataMember(opts: MetadataMemberOptions): Promise<vo
     logger,
     tickMs: opts.tickMs,
     snapshotEntries: opts.snapshotEntries,
+    uploadMaxAgeMs,
   });
   let metrics: { port: number; close(): Promise<void> } | undefined;
   if (opts.metricsListen) {

@@ -14,7 +14,7 @@ import { adminKeysFromEnv } from "./admin-env";
 import { localClusterSecret } from "./cluster-secret";
 import { startHttpPort } from "./http";
 import { LocalPresign } from "./local-presign";
-import { listenError, startMember } from "./service";
+import { listenError, startMember, uploadMaxAgeFromEnv } from "./service";
 import { onShutdownSignal } from "./shutdown";
 import { storeConfigFromEnv } from "./store-config";
 
@@ -38,6 +38,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
   const { secret } = localClusterSecret(dataDir, opts.clusterSecretFile, env);
   const grpcAddress = formatHostPort(grpc.host, grpc.port);
   const storeConfig = storeConfigFromEnv(env);
+  const uploadMaxAgeMs = uploadMaxAgeFromEnv(env);
   fs.mkdirSync(path.join(dataDir, "repos"), { recursive: true });
   const presign = new LocalPresign(path.join(dataDir, "repos"));
   fs.mkdirSync(path.join(dataDir, "snapshots"), { recursive: true });
@@ -55,6 +56,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
     defaultNamespacePrefix: `local://${path.join(dataDir, "repos")}`,
     admin,
     logger,
+    uploadMaxAgeMs,
   });
   const boundGrpc = member.address;
   const httpPort = await startHttpPort({

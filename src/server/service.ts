@@ -10,6 +10,8 @@ import { openObjectStore, ObjectStore, ObjectStoreConfig } from "../block";
 import { hasCode, invalidArgument, TarnError } from "../errors";
 import { Graveler } from "../graveler";
 import { createServiceMetrics, KvCredentialStore, Logger, MetadataServer, ServiceMetrics, Storage } from "../metadata";
+import { DEFAULT_UPLOAD_MAX_AGE_MS } from "../gateway/multipart-sweep";
+import { UploadSweep } from "../metadata/upload-sweep";
 import { StateNode } from "../state";
 import { LateKv } from "./late-kv";
 import { RaftClusterView } from "./raft-cluster-view";
@@ -36,6 +38,10 @@ export interface MemberOptions {
   tickMs?: number;
   electionTicks?: number;
   snapshotEntries?: number;
+  /** Recorded S3/Azure multipart uploads older than this are aborted and forgotten by the leader; default 7 days. */
+  uploadMaxAgeMs?: number;
+  /** Time between the leader's sweeps of those uploads; default an hour. */
+  uploadSweepIntervalMs?: number;
 }
 
 export interface RunningMember {
@@ -84,6 +90,12 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     throw listenError(opts.listenFlag ?? "--listen", opts.listen, err);
   }
 
+  const uploadSweep = new UploadSweep({
+    kv, repositories: graveler, storage, isLeader: () => cluster.isLeader(), logger: opts.logger, registry: metrics.registry,
+    maxAgeMs: opts.uploadMaxAgeMs ?? DEFAULT_UPLOAD_MAX_AGE_MS, intervalMs: opts.uploadSweepIntervalMs,
+  });
+  uploadSweep.start();
+
   let stopping = false;
   const adminBootstrap = bootstrapAdmin(auth, opts.admin, () => stopping, opts.logger);
   adminBootstrap.catch(() => undefined);
@@ -97,6 +109,7 @@ export async function startMember(opts: MemberOptions): Promise<RunningMember> {
     adminBootstrap,
     async stop() {
       stopping = true;
+      await uploadSweep.stop();
       // Drain first (new calls are told to retry elsewhere; admitted ones finish), then hand leadership over
       // with nothing of ours in flight: proposals made during a transfer would wait out their timeout.
       cluster.drain();
@@ -142,6 +155,15 @@ function defaultNamespaces(server: MetadataServer, prefix: string): void {
     if (request.storageNamespace === "" && typeof request.name === "string") request.storageNamespace = `${prefix.replace(/\/+$/, "")}/${request.name}`;
     return original(request, ctx);
   };
+}
+
+/** TARN_UPLOAD_MAX_AGE_DAYS (a positive number of days, fractions allowed) in ms; undefined when unset. */
+export function uploadMaxAgeFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const text = env.TARN_UPLOAD_MAX_AGE_DAYS;
+  if (text === undefined || text.trim() === "") return undefined;
+  const days = Number(text);
+  if (!Number.isFinite(days) || days <= 0) throw invalidArgument(`TARN_UPLOAD_MAX_AGE_DAYS must be a positive number of days, not ${JSON.stringify(text)}`);
+  return days * 24 * 3600 * 1000;
 }
 
 /** "cannot listen on --grpc-listen 127.0.0.1:9000: address already in use" instead of grpc-js's wording. */
