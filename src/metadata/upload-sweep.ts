@@ -2,7 +2,8 @@
 // uploads a client started and never completed nor aborted. Run by the Raft leader only, a little after it
 // became leader and then periodically; a member that is not leader does nothing. Each pass reads a bounded
 // number of records (continuing where the last pass stopped) and, for each older than the age limit:
-//   - S3 store: aborts the store's upload (its parts stop costing storage); NoSuchUpload means done already.
+//   - S3 store: aborts the store's upload (its parts stop costing storage); NoSuchUpload means done already
+//     (a missing bucket does not: the store may be misconfigured, so the record stays and is retried).
 //   - Azure store: nothing on the store. Staged blocks expire by themselves; the gateway's abort writes an
 //     empty block list only while the upload's SAS URL still works (multipart-azure.ts) and otherwise just
 //     forgets the record. So an Azure record is swept only once that URL has expired too (the presign
@@ -13,6 +14,7 @@
 // is still the version read, so a record re-recorded or completed meanwhile is not lost. A failure is logged
 // and the record is tried again next pass; the sweep never fails or delays an API call.
 import { Counter, type Registry } from "prom-client";
+import { MissingStoreError } from "../block";
 import { hasCode } from "../errors";
 import type { KvStore, Repository } from "../graveler";
 import type { Logger } from "./logger";
@@ -53,6 +55,9 @@ export interface SweepPassResult {
 }
 
 const PAGE = 1000;
+
+/** The store does not know the upload (completed, aborted or never created); not a missing bucket. */
+const isNoSuchUpload = (err: unknown) => hasCode(err, "NOT_FOUND") && !(err instanceof MissingStoreError);
 
 type Outcome = "young" | "swept" | "changed" | "failed";
 
@@ -179,7 +184,7 @@ export class UploadSweep {
         await this.o.storage
           .store(repository.storageNamespace)
           .abortMultipartUpload({ key: u.physicalAddress, uploadId: u.uploadId })
-          .catch((err: unknown) => (hasCode(err, "NOT_FOUND") ? undefined : Promise.reject(err)));
+          .catch((err: unknown) => (isNoSuchUpload(err) ? undefined : Promise.reject(err)));
       }
       const forgotten = await this.o.kv.write(dropUnchangedUploadRecord(rec.key, rec.version)).then(
         () => true,

@@ -157,6 +157,28 @@ describe("sweep of recorded multipart uploads: S3 (versitygw)", () => {
     assert.deepEqual(await listed(c, "sweep"), []);
   });
 
+  it("keeps an upload whose abort fails (refused credentials, missing bucket) and sweeps it on a later pass", async () => {
+    const c = t.client;
+    const up = await c.prepareUpload({ repository: "sweep", branch: "main", path: "stuck.bin", presign: true, partCount: 2 });
+    await backdate(t.svc.kv, "sweep", (await c.listMultipartUploads({ repository: "sweep" })).uploads[0], 8 * DAY_S);
+    const wrongKeys: ObjectStoreConfig = { s3: { ...s3Config(s3).s3, secretAccessKey: "not-the-secret" } };
+    const broken = [
+      new Storage({ openStore: (ns) => openObjectStore(ns, wrongKeys), config: wrongKeys }),
+      new Storage({ openStore: (ns) => openObjectStore(ns.replace(s3.bucket, "no-such-bucket"), s3Config(s3)), config: s3Config(s3) }),
+    ];
+    try {
+      for (const storage of broken) {
+        assert.deepEqual(await sweep({ storage }).runPass(), { scanned: 1, swept: 0, failed: 1, wrapped: true });
+        assert.deepEqual(await listed(c, "sweep"), [up.multipartUploadId]);
+        assert.deepEqual(await storeUploads(s3, "sweep-test/"), [up.multipartUploadId]);
+      }
+    } finally {
+      for (const storage of broken) await storage.close();
+    }
+    assert.deepEqual(await sweep().runPass(), { scanned: 1, swept: 1, failed: 0, wrapped: true });
+    assert.deepEqual(await storeUploads(s3, "sweep-test/"), []);
+  });
+
   it("reads a bounded number of records per pass and continues where the last pass stopped", async () => {
     const c = t.client;
     for (const p of ["a", "b", "c"]) await c.recordMultipartUpload({ repository: "sweep", branch: "main", path: p, uploadId: `up-${p}`, physicalAddress: `data/${p}`, contentType: "" });
