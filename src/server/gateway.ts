@@ -12,7 +12,7 @@ import { createLogger, createServiceMetrics, type LogLevel } from "../metadata";
 import { parseEndpointList, parseHostPort } from "./address";
 import { requireClusterSecret } from "./cluster-secret";
 import { startHttpPort } from "./http";
-import { listenError } from "./service";
+import { listenError, uploadMaxAgeFromEnv } from "./service";
 import { onShutdownSignal } from "./shutdown";
 
 export interface GatewayProcessOptions {
@@ -38,7 +38,7 @@ export async function runGateway(opts: GatewayProcessOptions): Promise<void> {
     port: listen.port,
     registry: metrics.registry,
     health: () => "ok",
-    gateway: { client, credentials: remoteCredentialResolver(client, key), domains: opts.domains },
+    gateway: { client, credentials: remoteCredentialResolver(client, key), domains: opts.domains, uploadMaxAgeMs: uploadMaxAgeFromEnv(env) },
     logger,
   }).catch((err: unknown) => {
     throw listenError("--listen", opts.listen, err);

@@ -17,7 +17,7 @@ export interface HttpPortOptions {
    * Mount the S3 gateway. `client` signs as a gateway (TarnClient `gateway` option) and acts for each S3
    * caller on its behalf; `credentials` finds callers' secrets to check their signatures.
    */
-  gateway?: { client: TarnClient; credentials: CredentialResolver; domains?: string[] };
+  gateway?: { client: TarnClient; credentials: CredentialResolver; domains?: string[]; uploadMaxAgeMs?: number };
   /** More paths answered before the gateway (e.g. presigned local URLs); true when it answered. */
   routes?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
   logger: Logger;
@@ -50,6 +50,7 @@ export async function startHttpPort(opts: HttpPortOptions): Promise<HttpPort> {
       client: opts.gateway.client,
       credentials: opts.gateway.credentials,
       domains: opts.gateway.domains,
+      uploadMaxAgeMs: opts.gateway.uploadMaxAgeMs,
       before,
       onError: (err, where) => opts.logger.error("gateway request failed", { ...where, error: err.message }),
     });

@@ -68,6 +68,7 @@ export async function runServer(opts: RunOptions): Promise<void> {
     gateway: {
       client: new TarnClient({ endpoints: [boundGrpc], gateway: { key: gatewayKeyFrom(secret), id: "tarn-run" } }),
       credentials: credentialResolver((id) => member.auth.secretOf(id)),
+      uploadMaxAgeMs,
     },
     routes: (req, res) => presign.handle(req, res),
     logger,
