@@ -114,11 +114,18 @@ function handleAppendEntries(r: Raft, m: Message): void {
 }
 
 function handleHeartbeat(r: Raft, m: Message): void {
-  // The leader never sends a commit beyond our match; clamp anyway rather than trust the wire.
-  const commit = Math.min(m.commit, r.raftLog.lastIndex());
-  if (commit < m.commit) r.logger.warn("raft: heartbeat commit beyond our log; clamped", { id: r.id, commit: m.commit });
+  // The leader never sends a commit beyond our match: one beyond our log means we lost entries we had
+  // acknowledged (a wiped or replaced disk). The leader is told where our log ends, to replicate from there.
+  const last = r.raftLog.lastIndex();
+  const commit = Math.min(m.commit, last);
   r.raftLog.commitTo(commit);
-  r.send(newMessage({ type: MessageType.HeartbeatResp, to: m.from, ...(m.context ? { context: m.context } : {}) }));
+  const ctx = m.context ? { context: m.context } : {};
+  if (commit < m.commit) {
+    r.logger.warn("raft: heartbeat commit beyond our log: entries we acknowledged are lost; telling the leader", { id: r.id, commit: m.commit, lastIndex: last });
+    r.send(newMessage({ type: MessageType.HeartbeatResp, to: m.from, reject: true, rejectHint: last, logTerm: r.raftLog.lastTerm(), ...ctx }));
+    return;
+  }
+  r.send(newMessage({ type: MessageType.HeartbeatResp, to: m.from, ...ctx }));
 }
 
 function handleSnapshot(r: Raft, m: Message): void {

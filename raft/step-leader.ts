@@ -75,6 +75,7 @@ export function stepLeader(r: Raft, m: Message): void {
     }
     case MessageType.HeartbeatResp: {
       pr.recentActive = true;
+      if (m.reject) replicateAgainAfterLostLog(r, m);
       pr.probeSent = false;
       // A full pipeline with a live follower: free one slot so that replication does not stall.
       if (pr.state === ProgressState.Replicate && pr.inflights.full()) pr.inflights.freeFirstOne();
@@ -117,6 +118,35 @@ export function stepLeader(r: Raft, m: Message): void {
     default:
       return;
   }
+}
+
+/**
+ * A follower rejected a heartbeat: the commit index it carried (never beyond the follower's match) is beyond
+ * the follower's log, so the follower lost entries it had acknowledged (a wiped disk, restored from an older
+ * snapshot or not at all). etcd assumes acknowledged entries are durable: it would probe at the old match for
+ * ever. The leader forgets the match and replicates from the follower's last index (or sends a snapshot).
+ *
+ * Why this is safe: the match only goes down, so the quorum index the leader computes can only go down, and
+ * the commit index never moves backwards (commitTo ignores a lower one); entries are committed from matches
+ * verified by accepted appends only. A stale rejection (delayed or duplicated) concerns a loss that did happen;
+ * if the follower caught up since, its match is forgotten once more and the next probe sets it again.
+ * What no leader can undo: entries acknowledged by the wiped member and only one other member of three were
+ * committed on a majority that no longer exists; if that other member fails too, they are gone. Removing the
+ * member and adding it back (a learner first) avoids that; the object-store snapshot narrows the gap only.
+ */
+function replicateAgainAfterLostLog(r: Raft, m: Message): void {
+  const pr = r.trk.progress.get(m.from)!;
+  let hint = m.rejectHint;
+  if (m.logTerm > 0) hint = r.raftLog.findConflictByTerm(m.rejectHint, m.logTerm).index;
+  const match = pr.match;
+  if (!pr.lostLog(hint)) return;
+  r.logger.warn("raft: follower lost entries it had acknowledged (its disk was wiped or replaced); replicating to it again", {
+    id: r.id,
+    to: m.from,
+    match,
+    followerLastIndex: m.rejectHint,
+    next: pr.next,
+  });
 }
 
 function propose(r: Raft, m: Message): void {

@@ -84,7 +84,10 @@ export class Progress {
 
   /**
    * The follower rejected an append at `rejected`, hinting it may match at `matchHint`. Returns false for a
-   * stale rejection (one that does not concern the current next).
+   * stale rejection: one that does not concern the current next, or one at or below the match (the follower
+   * acknowledged that much, so the rejection is older than its acknowledgement; etcd resends the same probe
+   * for it, which with a follower that lost its log turns into an endless exchange of probe and rejection).
+   * A follower that lost what it acknowledged is found by heartbeats instead (see lostLog).
    */
   maybeDecrTo(rejected: Index, matchHint: Index): boolean {
     if (this.state === ProgressState.Replicate) {
@@ -92,9 +95,30 @@ export class Progress {
       this.next = this.match + 1;
       return true;
     }
-    if (this.next - 1 !== rejected) return false;
+    if (this.next - 1 !== rejected || rejected <= this.match) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
+    return true;
+  }
+
+  /**
+   * The follower answered a heartbeat saying its log ends at `matchHint`, below the commit index the heartbeat
+   * carried, which the leader never sends beyond the match: it lost entries it had acknowledged (its disk was
+   * wiped or replaced, e.g. restored from an older snapshot). The match is forgotten and probing starts again
+   * from the hint. Returns false, changing nothing, when the hint is not below the match (the answer is older
+   * than a later acknowledgement) or while a snapshot is on its way (its answer sets the match, and the next
+   * heartbeat tells again if that is not enough).
+   *
+   * The match goes to 0 (nothing verified, as for a member just added), not to the hint: a match is what an
+   * accepted append verified (log matching at its index), while the hint is the follower's word for what it
+   * holds (a replaced disk may even hold entries of a deposed leader), and the leader counts matches to commit
+   * and tells each follower to commit up to its match in heartbeats. The next accepted append sets it again.
+   */
+  lostLog(matchHint: Index): boolean {
+    if (this.state === ProgressState.Snapshot || matchHint >= this.match) return false;
+    this.becomeProbe();
+    this.match = 0;
+    this.next = matchHint + 1;
     return true;
   }
 

@@ -31,7 +31,10 @@ describe("raft node over gRPC (three in-process members)", () => {
   let members: Member[] = [];
   let addresses: Record<string, string>;
 
-  async function startMember(id: string, extra: { join?: boolean; members?: Record<string, string>; snapshotEntries?: number } = {}): Promise<Member> {
+  async function startMember(
+    id: string,
+    extra: { join?: boolean; members?: Record<string, string>; snapshotEntries?: number; logger?: Logger } = {},
+  ): Promise<Member> {
     const dir = path.join(root, id);
     const kv = new KvStateMachine(path.join(dir, "snapshots"));
     const node = await RaftNode.start({
@@ -45,7 +48,7 @@ describe("raft node over gRPC (three in-process members)", () => {
       listen: extra.members?.[id] ?? addresses[id],
       tickMs: 20,
       snapshotEntries: extra.snapshotEntries ?? 50,
-      logger: process.env.RAFT_DEBUG ? { ...quiet, info: (m) => console.log(id, "INFO", m), warn: (m) => console.log(id, "WARN", m), error: (m) => console.log(id, "ERR", m) } : quiet,
+      logger: extra.logger ?? (process.env.RAFT_DEBUG ? { ...quiet, info: (m) => console.log(id, "INFO", m), warn: (m) => console.log(id, "WARN", m), error: (m) => console.log(id, "ERR", m) } : quiet),
     });
     return { id, node, kv, dir };
   }
@@ -108,6 +111,36 @@ describe("raft node over gRPC (three in-process members)", () => {
       return true;
     });
     assert.deepEqual(fs.readFileSync(file), bytes, "the log is left as found");
+  });
+
+  it("brings back a member whose data dir was wiped, though the leader's log was never compacted past it", async () => {
+    // The members restart without snapshots: the leader keeps every entry, so nothing but the log can bring
+    // the wiped member back (a snapshot would hide the bug: the leader probed at the old match for ever).
+    await Promise.all(members.map((m) => m.node.stop()));
+    const warnings: string[] = [];
+    const leaderLog = (id: string): Logger => ({ ...quiet, warn: (m, f) => warnings.push(`${id} ${m} ${JSON.stringify(f)}`) });
+    members = [];
+    for (const id of Object.keys(addresses)) members.push(await startMember(id, { snapshotEntries: 1_000_000, logger: leaderLog(id) }));
+    await until("a leader", () => leader() !== undefined && members.every((m) => m.node.leaderId() === leader()!.id));
+    const l = leader()!;
+    for (let i = 0; i < 60; i++) await l.node.propose(encodePut(`before-${i}`, Buffer.from("b")));
+    const victim = members.find((m) => m !== l)!;
+    await until("the victim applied everything", () => victim.kv.data.size === 60);
+    const ackedByVictim = l.node.status().progress![victim.id].match;
+    await victim.node.stop();
+    fs.rmSync(victim.dir, { recursive: true, force: true });
+    for (let i = 0; i < 40; i++) await l.node.propose(encodePut(`while-wiped-${i}`, Buffer.from("w")));
+    assert.equal(l.node.status().progress![victim.id].match, ackedByVictim, "the leader still counts what the victim acknowledged");
+    assert.equal(fs.existsSync(path.join(l.dir, "snapshots")) && fs.readdirSync(path.join(l.dir, "snapshots")).length > 0, false, "no snapshot");
+
+    const wiped = await startMember(victim.id, { snapshotEntries: 1_000_000, logger: leaderLog(victim.id) });
+    members = members.map((m) => (m === victim ? wiped : m));
+    await until("the wiped member caught up", () => wiped.kv.data.size === 100);
+    assert.deepEqual(wiped.kv.serialize(), l.kv.serialize());
+    await until("the leader's match for it", () => l.node.status().progress![wiped.id].match === l.node.status().lastIndex);
+    const lost = warnings.filter((w) => w.includes("lost entries it had acknowledged"));
+    assert.equal(lost.length, 1, warnings.join("\n"));
+    assert.match(lost[0], new RegExp(`^${l.id} .*"to":"${victim.id}","match":${ackedByVictim},"followerLastIndex":0`));
   });
 
   it("transfers leadership, restarts a member that catches up, and promotes a learner", async () => {

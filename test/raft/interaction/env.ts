@@ -12,6 +12,15 @@ export interface EnvNode {
   applied: string[];
   confState: ConfState;
   appliedIndex: number;
+  /** What it was started with (a restart on a wiped disk starts the same way). */
+  opts: NodeOptions;
+}
+
+export interface NodeOptions {
+  preVote: boolean;
+  checkQuorum: boolean;
+  readOnly: ReadOnlyOption;
+  applied: number;
 }
 
 export class InteractionEnv {
@@ -19,6 +28,8 @@ export class InteractionEnv {
   /** Messages sent and not yet delivered, in send order. */
   messages: Message[] = [];
   private cut = new Set<string>();
+  /** Warnings a node logged while stepping a message, printed after the message. */
+  private warnings: string[] = [];
   readonly log: string[] = [];
 
   nodeIds(): NodeId[] {
@@ -31,7 +42,7 @@ export class InteractionEnv {
     return n;
   }
 
-  addNode(id: NodeId, storage: MemoryStorage, opts: { preVote: boolean; checkQuorum: boolean; readOnly: ReadOnlyOption; applied: number }): EnvNode {
+  addNode(id: NodeId, storage: MemoryStorage, opts: NodeOptions): EnvNode {
     const rn = new RawNode({
       id,
       electionTick: 10,
@@ -45,8 +56,13 @@ export class InteractionEnv {
       readOnlyOption: opts.readOnly,
       // No jitter: an election timeout is exactly electionTick ticks, so scripts are exact.
       random: () => 0,
+      logger: {
+        debug() {},
+        info() {},
+        warn: (msg, fields) => this.warnings.push(`WARN ${id} ${msg} ${JSON.stringify(fields ?? {})}`),
+      },
     });
-    const n: EnvNode = { id, rn, storage, applied: [], confState: storage.initialState().confState, appliedIndex: opts.applied };
+    const n: EnvNode = { id, rn, storage, applied: [], confState: storage.initialState().confState, appliedIndex: opts.applied, opts };
     this.nodes.set(id, n);
     return n;
   }
@@ -90,11 +106,13 @@ export class InteractionEnv {
         continue;
       }
       out.push(describeMessage(m));
+      this.warnings.length = 0; // only what stepping this message logged
       try {
         this.node(id).rn.step(m);
       } catch (err) {
         out.push(`error: ${(err as Error).message}`);
       }
+      out.push(...this.warnings.splice(0));
     }
     return collapse(out);
   }

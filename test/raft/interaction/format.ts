@@ -53,6 +53,7 @@ export function describeMessage(m: Message): string {
       s += ` Commit:${m.commit}${ctx(m.context)}`;
       break;
     case MessageType.HeartbeatResp:
+      if (m.reject) s += ` Rejected (Log: ${m.logTerm}/${m.rejectHint})`;
       s += ctx(m.context);
       break;
     case MessageType.Snap:

@@ -144,6 +144,25 @@ export const handlers: Record<string, Handler> = {
     return logOf(env, n.id);
   },
 
+  /**
+   * wipe ID [snapshot-index=S]: the node's disk is lost and it restarts on a fresh one (same id, same
+   * membership): empty, or restored from a snapshot of the state at S (as from the object store), whose term
+   * is the one its old log had there. Messages queued to or from it are left alone.
+   */
+  wipe(env, cmd) {
+    const old = env.node(cmd.args[0]);
+    const index = Number(one(cmd, "snapshot-index") ?? 0);
+    const confState = old.rn.status().confState;
+    const storage = new MemoryStorage({ confState });
+    if (index > 0) {
+      const term = old.storage.term(index);
+      storage.applySnapshot({ metadata: { index, term, confState }, reference: `store-${index}` });
+      storage.setHardState({ term, vote: "", commit: index });
+    }
+    const n = env.addNode(old.id, storage, { ...old.opts, applied: index });
+    return [`INFO ${n.id} restarted on a wiped disk: ${logOf(env, n.id)[0]}`];
+  },
+
   "report-unreachable"(env, cmd) {
     env.node(cmd.args[0]).rn.reportUnreachable(cmd.args[1]);
     return [];
