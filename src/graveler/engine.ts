@@ -32,7 +32,24 @@ export function pageSize(amount: number | undefined, fallback: number): number {
   return n;
 }
 
-export const newToken = () => randomBytes(16).toString("hex") as StagingToken;
+/** Random bytes drawn in bulk for staging tokens: one randomBytes call per 256 tokens instead of one per token. */
+const TOKEN_BYTES = 16;
+let tokenPool = Buffer.alloc(0);
+let tokenAt = 0;
+
+/**
+ * A fresh staging token: 16 random bytes in hex. Every branch creation, commit and reset takes one, and a
+ * randomBytes call of its own costs several microseconds of CPU (a slice of a 4 KiB draw: a fraction of one).
+ */
+export function newToken(): StagingToken {
+  if (tokenAt + TOKEN_BYTES > tokenPool.length) {
+    tokenPool = randomBytes(TOKEN_BYTES * 256);
+    tokenAt = 0;
+  }
+  const token = tokenPool.toString("hex", tokenAt, tokenAt + TOKEN_BYTES);
+  tokenAt += TOKEN_BYTES;
+  return token as StagingToken;
+}
 
 export const repoOf = (r: Repository): Repo => ({ name: r.id, storageNamespace: r.storageNamespace });
 

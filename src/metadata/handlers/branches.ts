@@ -44,14 +44,15 @@ export function branchService(deps: ServiceDeps): ServiceHandlers {
     if (!found.branch) return undefined;
     const repo = found.repository.id;
     const record: BranchRecord = { commitId: found.branch.record.commitId, stagingToken: newToken(), sealedTokens: [] };
+    const key = keys.branch(repo, id);
     try {
       await kv.write({
         preconditions: [
           { key: keys.repository(repo), equals: found.repositoryRaw },
           { key: keys.branch(repo, found.branch.id), equals: found.branch.raw },
-          { key: keys.branch(repo, id), absent: true },
+          { key, absent: true },
         ],
-        mutations: [{ op: "put", key: keys.branch(repo, id), value: encodeRecord(record) }],
+        mutations: [{ op: "put", key, value: encodeRecord(record) }],
       });
     } catch (err) {
       if (hasCode(err, "FAILED_PRECONDITION")) return undefined;
