@@ -8,17 +8,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { openObjectStore, ObjectStore } from "../../src/block";
 import { TarnClient } from "../../src/client";
-import { createGrpcServer, LocalService, openLocalService, silentLogger, StateClusterView } from "../../src/metadata";
-import { StateNode } from "../../src/state";
-import { freePort } from "../support/ports";
-import { collect, CLUSTER_SECRET } from "./support";
+import { collect, startRaftMembers, type RaftMember } from "./support";
 
-interface Member {
-  id: string;
-  address: string;
-  node: StateNode;
-  svc: LocalService;
-}
+type Member = RaftMember;
 
 async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -39,23 +31,7 @@ describe("metadata service over a three-member Raft group", () => {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-metadata-raft-"));
     snapshots = openObjectStore(`local://${path.join(dir, "snapshots")}`);
-    const ids = ["n1", "n2", "n3"];
-    const addresses = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, `127.0.0.1:${await freePort()}`] as const)));
-    for (const id of ids) {
-      const grpcServer = createGrpcServer();
-      const node = await StateNode.start({ id, dataDir: path.join(dir, id, "state"), members: addresses, clusterSecret: CLUSTER_SECRET, snapshotStore: snapshots, server: grpcServer, tickMs: 50, logger: silentLogger });
-      const svc = await openLocalService({
-        dataDir: path.join(dir, id, "metadata"),
-        clusterSecret: CLUSTER_SECRET,
-        kv: node.kv,
-        cluster: new StateClusterView(node),
-        grpcServer,
-        bootstrap: false,
-        logger: silentLogger,
-      });
-      await svc.server.listen(addresses[id]);
-      members.push({ id, address: addresses[id], node, svc });
-    }
+    members.push(...(await startRaftMembers(dir, snapshots)));
     await waitFor("a leader", () => members.find((m) => m.node.isLeader()));
   });
 

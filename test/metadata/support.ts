@@ -3,9 +3,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ObjectStoreConfig } from "../../src/block";
+import type { ObjectStore, ObjectStoreConfig } from "../../src/block";
 import { RetryPolicy, TarnClient } from "../../src/client";
-import { ClusterView, LocalService, openLocalService, silentLogger } from "../../src/metadata";
+import { ClusterView, createGrpcServer, LocalService, openLocalService, silentLogger, StateClusterView } from "../../src/metadata";
+import { StateNode } from "../../src/state";
+import { freePort } from "../support/ports";
 
 export const CLUSTER_SECRET = "metadata test cluster secret, long enough";
 
@@ -56,4 +58,31 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
 
 export async function* chunked(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+}
+
+export interface RaftMember {
+  id: string;
+  address: string;
+  node: StateNode;
+  svc: LocalService;
+}
+
+/**
+ * Three Raft members (StateNode) in this process under `dir`, each serving the metadata API and the peer API
+ * on one gRPC port, snapshots in `snapshots`; `storeConfig` for the services' object stores.
+ */
+export async function startRaftMembers(dir: string, snapshots: ObjectStore, storeConfig?: ObjectStoreConfig): Promise<RaftMember[]> {
+  const ids = ["n1", "n2", "n3"];
+  const addresses = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, `127.0.0.1:${await freePort()}`] as const)));
+  const members: RaftMember[] = [];
+  for (const id of ids) {
+    const grpcServer = createGrpcServer();
+    const node = await StateNode.start({ id, dataDir: path.join(dir, id, "state"), members: addresses, clusterSecret: CLUSTER_SECRET, snapshotStore: snapshots, server: grpcServer, tickMs: 50, logger: silentLogger });
+    const svc = await openLocalService({
+      dataDir: path.join(dir, id, "metadata"), clusterSecret: CLUSTER_SECRET, kv: node.kv, cluster: new StateClusterView(node), grpcServer, bootstrap: false, logger: silentLogger, storeConfig,
+    });
+    await svc.server.listen(addresses[id]);
+    members.push({ id, address: addresses[id], node, svc });
+  }
+  return members;
 }

@@ -12,16 +12,15 @@ import { openObjectStore, type ObjectStore, type ObjectStoreConfig } from "../..
 import { TarnClient } from "../../src/client";
 import { DEFAULT_UPLOAD_MAX_AGE_MS } from "../../src/gateway/multipart-sweep";
 import { branchId, repositoryId, type KvBatch, type KvStore } from "../../src/graveler";
-import { createGrpcServer, LocalService, openLocalService, silentLogger, StateClusterView, Storage, type MultipartUploadRecord } from "../../src/metadata";
+import { LocalService, silentLogger, Storage, type MultipartUploadRecord } from "../../src/metadata";
 import { putUploadRecord } from "../../src/metadata/upload-records";
 import { UploadSweep, type UploadSweepOptions } from "../../src/metadata/upload-sweep";
 import { uploadMaxAgeFromEnv } from "../../src/server/service";
 import { StateNode } from "../../src/state";
 import { azurite, AzuriteServer } from "../support/azurite";
-import { freePort } from "../support/ports";
 import { waitUntil } from "../support/processes";
 import { s3Server, S3Server } from "../support/s3server";
-import { CLUSTER_SECRET, startService, TestService } from "./support";
+import { startRaftMembers, startService, TestService } from "./support";
 
 const DAY = 24 * 3600 * 1000;
 const DAY_S = 24 * 3600;
@@ -265,16 +264,7 @@ describe("sweep of recorded multipart uploads: only the Raft leader sweeps (thre
     s3 = await s3Server();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-upload-sweep-"));
     snapshots = openObjectStore(`local://${path.join(dir, "snapshots")}`);
-    const ids = ["n1", "n2", "n3"];
-    const addresses = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, `127.0.0.1:${await freePort()}`] as const)));
-    for (const id of ids) {
-      const grpcServer = createGrpcServer();
-      const node = await StateNode.start({ id, dataDir: path.join(dir, id, "state"), members: addresses, clusterSecret: CLUSTER_SECRET, snapshotStore: snapshots, server: grpcServer, tickMs: 50, logger: silentLogger });
-      const svc = await openLocalService({
-        dataDir: path.join(dir, id, "metadata"), clusterSecret: CLUSTER_SECRET, kv: node.kv, cluster: new StateClusterView(node), grpcServer, bootstrap: false, logger: silentLogger,
-        storeConfig: s3Config(s3),
-      });
-      await svc.server.listen(addresses[id]);
+    for (const { id, node, svc } of await startRaftMembers(dir, snapshots, s3Config(s3))) {
       const storage = new Storage({ openStore: (ns) => openObjectStore(ns, s3Config(s3)), config: s3Config(s3) });
       const registry = new Registry();
       // Aged by a clock 8 days ahead: every upload is old to these sweeps; only leading decides.
