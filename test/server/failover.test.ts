@@ -91,6 +91,9 @@ function scenario(name: string, target: () => Promise<SnapshotTarget>) {
       );
     };
 
+    /** The indexes of the snapshots member `id` took, from its log (its last 64 KiB). */
+    const snapshotsTaken = (id: string) => [...procs.get(id)!.output().matchAll(/snapshot at index (\d+) \(/g)].map((x) => Number(x[1]));
+
     /** Makes `id` the leader, so that reads are answered from its own database. */
     const lead = async (id: string) => {
       await waitUntil(`leadership moving to ${id}`, async () => (await client.transferLeader({ targetId: id })).leaderId === id, 30_000, procs.get(id));
@@ -146,23 +149,34 @@ function scenario(name: string, target: () => Promise<SnapshotTarget>) {
     });
 
     it("rebuilds a member whose data dir was wiped from the newest object-store snapshot", async () => {
-      const s = await client.getClusterStatus();
-      const victim = specs.find((m) => m.id !== s.leaderId)!;
+      const leaderId = (await client.getClusterStatus()).leaderId;
+      const victim = specs.find((m) => m.id !== leaderId)!;
+      // Writes through the client (coalesced: a few log entries for many writes) until the leader takes its
+      // next snapshot (every 300 entries): the one it will send the wiped member.
+      const newestSnapshot = () => Math.max(0, ...snapshotsTaken(leaderId));
+      const before = newestSnapshot();
+      await write("to-snapshot", 8, () => newestSnapshot() > before);
+      const acknowledged = (await client.getClusterStatus()).members.find((m) => m.id === victim.id)!.matchIndex;
       await procs.get(victim.id)!.stop("SIGKILL");
       fs.rmSync(victim.dataDir, { recursive: true, force: true });
-      // Enough log entries that the leader takes snapshots and compacts its log past what the wiped member
-      // lacks: one StageObject per write (coalesced writes would make a few entries of many writes).
+      // Fewer new entries than a snapshot interval: the leader does not compact its log past what the wiped
+      // member acknowledged (before the fix it probed there for ever). The member comes back empty, its first
+      // heartbeat tells the leader its log is lost, and the leader, whose log starts after its snapshot,
+      // sends that snapshot, which the member restores from the object store, then the log after it.
       let n = acked.size;
-      const plain = adminClient(endpoints(), { coalesceStaging: false });
-      try {
-        await write("wiped", 8, () => acked.size - n >= 900, () => plain);
-      } finally {
-        plain.close();
-      }
+      await write("wiped", 8, () => acked.size - n >= 200);
       n = acked.size;
+      const restarted = Date.now();
       start(victim);
       await caughtUp(victim.id);
       assert.match(procs.get(victim.id)!.output(), /restored snapshot snapshots\/\d+-\d+\.sst/);
+      const newest = newestSnapshot();
+      const commit = (await client.getClusterStatus()).commitIndex;
+      process.stdout.write(
+        `      wiped: ${victim.id} had acknowledged ${acknowledged}; the leader's newest snapshot ${newest}, commit ${commit}; caught up ${Date.now() - restarted} ms after its start\n`,
+      );
+      assert.ok(newest <= acknowledged, `the leader compacted its log to ${newest}, past the ${acknowledged} the wiped member had acknowledged`);
+      assert.match(procs.get(leaderId)!.output(), new RegExp(`follower lost entries it had acknowledged.*"to":"${victim.id}","match":\\d+,"followerLastIndex":0`));
       await lead(victim.id);
       await assertAllPresent(client, `on the rebuilt member ${victim.id}`);
       assert.ok(acked.size >= n);
