@@ -55,7 +55,13 @@ export interface RaftNodeOptions {
   heartbeatTicks?: number;
   maxSizePerMsg?: number;
   maxInflightMsgs?: number;
-  /** Take a snapshot and compact the log once this many entries are applied past the last one (default 10000). */
+  /**
+   * Take a snapshot and compact the log once this many entries are applied past the last one (default 10000)
+   * and, when the state machine tells snapshot sizes (snapshotBytes), once those entries hold at least a
+   * quarter of the last snapshot's bytes: rewriting a large state for a little log would cost more than the
+   * log it saves (writing is then at most 4 bytes of snapshot per byte of log, and the log at most a quarter
+   * of the state). At 16 times this many entries a snapshot is taken whatever the sizes, bounding replay.
+   */
   snapshotEntries?: number;
   /** How long propose(), readIndex() and membership calls wait before rejecting (default 10 s). */
   timeoutMs?: number;
@@ -100,6 +106,9 @@ export class RaftNode {
   private readonly logger: Logger;
   private readonly timeoutMs: number;
   private readonly snapshotEntries: number;
+  /** Bytes of commands applied since the newest snapshot began, and that snapshot's size when known. */
+  private appliedBytesSinceSnapshot = 0;
+  private lastSnapshotBytes: number | undefined;
   private readonly ids = new ProposalIds();
   private readonly addresses = new Map<NodeId, string>();
 
@@ -556,6 +565,7 @@ export class RaftNode {
         } else {
           batch.push({ ...e, data: command });
           ids.push(id);
+          this.appliedBytesSinceSnapshot += command.length;
         }
       }
       this.applied = e.index;
@@ -646,18 +656,19 @@ export class RaftNode {
     const taken = this.snapshotting?.taken;
     if (taken) {
       this.snapshotting = undefined;
+      this.lastSnapshotBytes = this.sm.snapshotBytes?.(taken.reference);
       await this.storage.compact(taken); // on the loop: never while a Ready is being saved
       this.logger.info(`snapshot at index ${taken.metadata.index} (${taken.reference}); log compacted`, { id: this.opts.id });
     }
     if (this.snapshotting || this.stopped || Date.now() < this.snapshotRetryAt) return;
     const snapIndex = this.storage.snapshot().metadata.index;
-    const due = this.applied - snapIndex >= this.snapshotEntries || (this.snapshotWanted && this.applied > snapIndex);
-    if (!due || this.applied > this.storage.lastIndex()) return;
+    if (!this.snapshotDue(this.applied - snapIndex) || this.applied > this.storage.lastIndex()) return;
     const wanted = this.snapshotWanted;
     this.snapshotWanted = false;
     const index = this.applied;
     const term = this.storage.term(index);
     const confState = this.confState;
+    this.appliedBytesSinceSnapshot = 0;
     let started: Promise<string>;
     try {
       // Called here, before anything more is applied: a machine that captures its state synchronously (or
@@ -685,6 +696,14 @@ export class RaftNode {
       )
       .finally(() => this.signal());
     this.snapshotting = job;
+  }
+
+  /** Whether a snapshot is due with `entries` applied past the newest one (see snapshotEntries). */
+  private snapshotDue(entries: number): boolean {
+    if (this.snapshotWanted && entries > 0) return true;
+    if (entries < this.snapshotEntries) return false;
+    if (entries >= this.snapshotEntries * 16 || this.lastSnapshotBytes === undefined) return true;
+    return this.appliedBytesSinceSnapshot * 4 >= this.lastSnapshotBytes;
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------

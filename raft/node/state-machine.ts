@@ -25,6 +25,11 @@ export interface StateMachine {
    * call `fetch()` to stream its bytes from the leader when there is no shared store.
    */
   restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void>;
+  /**
+   * The size in bytes of a snapshot this member made, when known. The runtime then paces snapshots by it: a
+   * large state is not rewritten for a little log (see RaftNodeOptions.snapshotEntries).
+   */
+  snapshotBytes?(reference: string): number | undefined;
   /** The bytes of a snapshot this member made, served to followers by the fallback stream. */
   readSnapshot?(reference: string): Promise<Uint8Array>;
   /**

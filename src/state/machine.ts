@@ -205,6 +205,14 @@ export class TarnStateMachine implements StateMachine {
     });
   }
 
+  snapshotBytes(reference: string): number | undefined {
+    try {
+      return fs.statSync(this.uploader.localFile(reference)).size;
+    } catch {
+      return undefined; // uploaded and removed already, or never here: snapshots are then paced by entries
+    }
+  }
+
   async restore(snapshot: Snapshot, fetch: () => Promise<Uint8Array>): Promise<void> {
     await this.metaWrite;
     const ref = this.snapshots.parse(snapshot.reference);

@@ -134,6 +134,46 @@ describe("raft node runtime", () => {
     await until("the log compacted", () => fs.readdirSync(path.join(root, "n1", "snapshots")).length >= 2);
   });
 
+  it("paces snapshots by their size: a large state waits until the log since holds a quarter of it, or 16 x snapshotEntries", async () => {
+    // The sizes the state machine reports for its first, second, ... snapshot.
+    const sizes = [20_000, 1e12, 1e12];
+    const made = new Map<string, number>();
+    class SizedSnapshots extends KvStateMachine {
+      override async snapshot(index: number): Promise<string> {
+        const reference = await super.snapshot(index);
+        made.set(reference, sizes[made.size]);
+        return reference;
+      }
+      snapshotBytes(reference: string): number | undefined {
+        return made.get(reference);
+      }
+    }
+    const [port] = await freePorts(1);
+    const members = { n1: `127.0.0.1:${port}` };
+    const node = await start("n1", members, { snapshotEntries: 5, stateMachine: new SizedSnapshots(path.join(root, "n1", "snapshots")) });
+    await until("a leader", () => node.isLeader());
+    const value = Buffer.alloc(100, 1);
+    const put = async (n: number, prefix: string) => {
+      for (let i = 0; i < n; i++) await node.propose(encodePut(`${prefix}${i}`, value));
+    };
+    // No size known yet: paced by entries alone.
+    await put(6, "a");
+    await until("the first snapshot", () => made.size === 1);
+    // It "holds" 20 kB: a dozen entries of ~110 bytes are far from a quarter of that.
+    await put(12, "b");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(made.size, 1, "a small log does not rewrite a large state");
+    // ~5 kB of commands since the first: due.
+    await put(40, "c");
+    await until("a snapshot once the log holds a quarter of the state", () => made.size === 2);
+    // The second "holds" a terabyte: below 16 x 5 entries it waits; at 80 the cap takes one anyway.
+    await put(70, "d");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(made.size, 2, "below 16 x snapshotEntries a huge state waits");
+    await put(15, "e");
+    await until("the cap's snapshot", () => made.size === 3);
+  });
+
   it("treats a failed snapshot as 'try again later': logged, counted, and the node keeps going", async () => {
     let failing = true;
     class FailingSnapshots extends KvStateMachine {

@@ -44,7 +44,7 @@ export function registerServerCommands(program: Command): void {
     .option("--azure-endpoint <url>", "the Azure blob endpoint for azure:// stores (default: TARN_AZURE_ENDPOINT)")
     .option("--default-namespace <uri>", "repositories created without a storage namespace get URI/NAME")
     .option("--tick-ms <ms>", "milliseconds per Raft tick", (v) => Number(v), 100)
-    .option("--snapshot-entries <n>", "take a snapshot every this many applied entries", (v) => Number(v), 10000)
+    .option("--snapshot-entries <n>", "take a snapshot every this many applied entries (for a large state: once they hold a quarter of the last snapshot's bytes, at the latest after 16 times as many)", (v) => Number(v), 10000)
     .addOption(logLevel())
     .addHelpText(
       "after",
