@@ -4,6 +4,8 @@
 //   - the same small GETs and PUTs through the gateway to a repository on a local:// store (read straight from disk)
 //   - CPU microseconds per small request spent in the gateway and the metadata service processes
 //   - the gateway process's peak RSS (the gateway, the metadata service and this load generator are three processes)
+// The gateway runs with the Node flags of the image (SERVER_NODE_FLAGS); BENCH_GATEWAY_NODE_FLAGS="--flag ..."
+// replaces them ("" for none).
 // BENCH_PROFILE_DIR=DIR runs both server processes with --cpu-prof into DIR; --small skips the large objects,
 //   --large the small ones; BENCH_SECONDS (5) per small case, BENCH_SMALL_OPS (put,get) which small cases,
 //   BENCH_LARGE_REPS (7) rounds per side for 256 MiB.
@@ -31,6 +33,8 @@ const SMALL_OPS = (process.env.BENCH_SMALL_OPS ?? "put,get").split(",");
 const LARGE = 256 * 1024 * 1024;
 const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 7);
 const BIG = 5 * 1024 * 1024 * 1024;
+/** The Node flags the servers run with in the image (Dockerfile ENTRYPOINT) and `npm start`: see there. */
+const SERVER_NODE_FLAGS = "--min-semi-space-size=8";
 
 async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer, durationMs = DURATION_MS): Promise<{ perSec: number; requests: number }> {
   let done = 0;
@@ -141,7 +145,8 @@ async function main(): Promise<void> {
   const meta = spawn(process.execPath, [...process.execArgv, ...prof, serve, "metadata", JSON.stringify(store)], { stdio: ["pipe", "pipe", "inherit"] });
   const service = JSON.parse(await firstLine(meta)) as { address: string; accessKeyId: string; secretAccessKey: string };
   const keys = { accessKeyId: service.accessKeyId, secretAccessKey: service.secretAccessKey };
-  const child = spawn(process.execPath, [...process.execArgv, ...prof, serve, "gateway", service.address, JSON.stringify(keys)], { stdio: ["pipe", "pipe", "inherit"] });
+  const gatewayFlags = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? SERVER_NODE_FLAGS).split(" ").filter((f) => f !== "");
+  const child = spawn(process.execPath, [...process.execArgv, ...gatewayFlags, ...prof, serve, "gateway", service.address, JSON.stringify(keys)], { stdio: ["pipe", "pipe", "inherit"] });
   const cpu = { gateway: 0, metadata: 0 };
   const cpuWaiters: Array<() => void> = [];
   const onCpu = (who: "gateway" | "metadata") => (line: string) => {
