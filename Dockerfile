@@ -32,8 +32,8 @@ USER 10001:10001
 EXPOSE 8000 9000 9100
 # --min-semi-space-size=8: the gateway receives a large upload in 64 KiB buffers that Node's HTTP parser
 # allocates outside the JS heap; V8 answers that memory with young-generation collections, and once the young
-# generation has shrunk (V8 shrinks it to about 1 MB after quieter periods) an upload ran one every few MB:
-# ~1.7-2.2 ms of gateway CPU per MB instead of ~0.8-1.0 (bench/gateway). A floor of 8 MB per semi-space keeps
-# collections rare for about 16 MB more memory. V8 takes the flag only on the command line (not NODE_OPTIONS).
+# generation has shrunk (V8 shrinks it to about 1 MB after quieter periods) an upload ran one every ~7 MB
+# (bench/gateway with BENCH_TRACE_GC: 145 scavenges per 2 GB moved after the small-object phase, 51 with the
+# floor). The floor costs about 10 MB of memory. V8 takes the flag only on the command line (not NODE_OPTIONS).
 ENTRYPOINT ["node", "--min-semi-space-size=8", "bin/tarn"]
 CMD ["--help"]
