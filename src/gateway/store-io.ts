@@ -13,6 +13,7 @@ import { pipeline } from "node:stream/promises";
 import type { TarnClient } from "../client";
 import type * as M from "../metadata/messages";
 import { s3, S3Error } from "./errors";
+import { pumpPooled } from "./pooled-pump";
 import { rawGet } from "./raw-get";
 
 /** Node 20 takes highWaterMark on client requests (socket buffers); its type definitions do not list it yet. */
@@ -75,6 +76,9 @@ export async function writeFile(file: string, body: Readable): Promise<void> {
   }
 }
 
+/** Bodies from this size on are copied through pooled slabs on their way to the store. */
+const POOLED_PUMP_MIN = 1024 * 1024;
+
 export function httpPut(url: string, body: Readable | Buffer, size: number, what: string, extraHeaders: Record<string, string> = {}): Promise<string> {
   const u = new URL(url);
   const headers: Record<string, string | number> = { "content-length": size, ...extraHeaders };
@@ -105,7 +109,9 @@ export function httpPut(url: string, body: Readable | Buffer, size: number, what
     });
     if (Buffer.isBuffer(body)) return void req.end(body);
     body.on("error", fail);
-    body.pipe(req);
+    // Large bodies go through pooled slabs (pooled-pump.ts): the parser's buffers die young, no full GCs.
+    if (size >= POOLED_PUMP_MIN) pumpPooled(body, req);
+    else body.pipe(req);
   });
 }
 
