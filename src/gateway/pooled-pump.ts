@@ -1,11 +1,11 @@
 // A large body's bytes copied into pooled buffers on their way to the store. Node's HTTP parser hands the
 // gateway each 64 KiB of an upload in a fresh buffer allocated outside the JS heap. Written on as they are,
-// those buffers stay referenced until the store's socket takes them; under backpressure some are still
-// alive at a young-generation collection, get promoted, and then only full collections free their memory.
-// In some bench runs V8 then ran a full mark-compact every ~16 MB of upload (65 in one 2 GB phase, with the
-// gateway's CPU per MB doubled). Copied at once into a few reused 256 KiB buffers, the parser's buffers die
-// young and the store gets a quarter of the writes; the copy costs ~0.1 ms per MB. (Measured: one full
-// collection per large-object phase in 5 runs of 6; one run was still slow, for a reason not found yet.)
+// those buffers stay referenced until the store's socket takes them, and under backpressure some are still
+// alive at young-generation collections. Copied at once into a few reused 256 KiB buffers, they can die
+// young, and the store gets a quarter of the writes; the copy costs ~0.1 ms per MB.
+// Measured, not yet explained: in some bench runs V8 still runs a full mark-compact every ~64 MB of upload
+// (58 in one 2 GB phase, the gateway's CPU per MB doubled); with the slabs that happened in 2 full runs of
+// 11 (before them, in about half). Which external buffers live until a full collection is still to find.
 import type { Readable, Writable } from "node:stream";
 
 const SLAB = 256 * 1024;
