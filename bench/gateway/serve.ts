@@ -5,7 +5,7 @@
 //   serve.ts gateway ADDRESS KEYS  the S3 gateway in front of it (KEYS: JSON access key id and secret, the
 //                                  only credential it resolves); prints {endpoint}, then "rss BYTES" every 100 ms
 // BENCH_TRACE_GC=1: the gateway also prints its garbage collections (count and milliseconds by kind) and heap
-// to stderr every 2 s, to tell collector work from I/O when its CPU per MB moves.
+// to stderr every 2 s, with its ArrayBuffer and external memory, to tell collector work from I/O when its CPU per MB moves.
 // Each prints "cpu MICROSECONDS" (user+system CPU used so far) when it gets a line "cpu" on stdin.
 // Both stop when their stdin closes.
 import * as fs from "node:fs";
@@ -52,7 +52,10 @@ async function gateway(address: string, keys: { accessKeyId: string; secretAcces
     const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MAJOR]: "major", [constants.NODE_PERFORMANCE_GC_MINOR]: "minor", [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental", [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb" };
     const sums: Record<string, { n: number; ms: number }> = {};
     new PerformanceObserver((list) => { for (const e of list.getEntries()) { const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1; const k = kinds[kind] ?? String(kind); (sums[k] ??= { n: 0, ms: 0 }).n++; sums[k].ms += e.duration; } }).observe({ entryTypes: ["gc"] });
-    setInterval(() => process.stderr.write(`gc ${JSON.stringify(sums)} heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB\n`), 2000).unref();
+    setInterval(() => {
+      const m = process.memoryUsage();
+      process.stderr.write(`gc ${JSON.stringify(sums)} heap ${(m.heapUsed / 1e6).toFixed(0)} MB arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB external ${(m.external / 1e6).toFixed(0)} MB\n`);
+    }, 2000).unref();
   }
   return async () => {
     server.closeAllConnections();
