@@ -30,10 +30,15 @@ COPY --from=build /app/proto ./proto
 USER 10001:10001
 # 8000: S3 gateway / HTTP, 9000: gRPC (metadata API and Raft peers), 9100: metrics of `tarn metadata`.
 EXPOSE 8000 9000 9100
-# --min-semi-space-size=8: the gateway receives a large upload in 64 KiB buffers that Node's HTTP parser
-# allocates outside the JS heap; V8 answers that memory with young-generation collections, and once the young
-# generation has shrunk (V8 shrinks it to about 1 MB after quieter periods) an upload ran one every ~7 MB
-# (bench/gateway with BENCH_TRACE_GC: 145 scavenges per 2 GB moved after the small-object phase, 51 with the
-# floor). The floor costs about 10 MB of memory. V8 takes the flag only on the command line (not NODE_OPTIONS).
-ENTRYPOINT ["node", "--min-semi-space-size=8", "bin/tarn"]
+# Node flags for the gateway's large uploads, which arrive in 64 KiB buffers that Node's HTTP parser allocates
+# outside the JS heap (bench/gateway with BENCH_TRACE_GC; src/gateway/scavenge-pacer.ts has the whole story):
+#   --min-semi-space-size=8: once V8 had shrunk the young generation (to about 1 MB after quieter periods), an
+#     upload ran a young collection every ~7 MB (145 per 2 GB moved; 51 with the floor). Costs about 10 MB.
+#   --initial-old-space-size=64: V8 counts those buffers against the old generation's allocation limit until
+#     they are freed, and with the limit just above a small live heap, a run could fall into a full
+#     mark-compact every 20-40 MB of upload (up to 71 in one 2 GB phase, the gateway's CPU per MB doubled).
+#     The flag keeps the limit at 64 MB or more; with it and the gateway's byte-paced young collections, no run
+#     fell into that state.
+# V8 takes these only on the command line (not from NODE_OPTIONS).
+ENTRYPOINT ["node", "--min-semi-space-size=8", "--initial-old-space-size=64", "bin/tarn"]
 CMD ["--help"]

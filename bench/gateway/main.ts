@@ -34,7 +34,7 @@ const LARGE = 256 * 1024 * 1024;
 const LARGE_REPS = Number(process.env.BENCH_LARGE_REPS ?? 7);
 const BIG = 5 * 1024 * 1024 * 1024;
 /** The Node flags the servers run with in the image (Dockerfile ENTRYPOINT) and `npm start`: see there. */
-const SERVER_NODE_FLAGS = "--min-semi-space-size=8";
+const SERVER_NODE_FLAGS = "--min-semi-space-size=8 --initial-old-space-size=64";
 
 async function rate(urls: string[], method: "GET" | "PUT", body?: Buffer, durationMs = DURATION_MS): Promise<{ perSec: number; requests: number }> {
   let done = 0;
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
   const gatewayCpu = onCpu("gateway");
   const info = { ...keys, ...(JSON.parse(await firstLine(child, (line) => {
     if (line.startsWith("rss ")) peak = Math.max(peak, Number(line.slice(4)));
+    else if (line.startsWith("[")) process.stderr.write(`gateway: ${line}\n`);
     else gatewayCpu(line);
   })) as { endpoint: string }) };
   /** CPU microseconds both server processes have used so far. */

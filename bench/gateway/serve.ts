@@ -5,13 +5,16 @@
 //   serve.ts gateway ADDRESS KEYS  the S3 gateway in front of it (KEYS: JSON access key id and secret, the
 //                                  only credential it resolves); prints {endpoint}, then "rss BYTES" every 100 ms
 // BENCH_TRACE_GC=1: the gateway also prints its garbage collections (count and milliseconds by kind) and heap
-// to stderr every 2 s, with its ArrayBuffer and external memory, to tell collector work from I/O when its CPU per MB moves.
+// to stderr every 2 s, with its ArrayBuffer and external memory and its young generation's size, to tell
+// collector work from I/O when its CPU per MB moves. BENCH_TRACE_GC=v8 also turns on V8's own --trace-gc and
+// --trace-incremental-marking once the gateway listens (each collection and why it started; main.ts relays them).
 // Each prints "cpu MICROSECONDS" (user+system CPU used so far) when it gets a line "cpu" on stdin.
 // Both stop when their stdin closes.
 import * as fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as v8 from "node:v8";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { TarnClient } from "../../src/client";
 import { credentialResolver, createGatewayServer } from "../../src/gateway";
@@ -48,13 +51,15 @@ async function gateway(address: string, keys: { accessKeyId: string; secretAcces
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   process.stdout.write(JSON.stringify({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }) + "\n");
   setInterval(() => process.stdout.write(`rss ${process.memoryUsage.rss()}\n`), 100).unref();
+  if (process.env.BENCH_TRACE_GC === "v8") for (const f of ["--trace-gc", "--trace-incremental-marking"]) v8.setFlagsFromString(f);
   if (process.env.BENCH_TRACE_GC) {
     const kinds: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MAJOR]: "major", [constants.NODE_PERFORMANCE_GC_MINOR]: "minor", [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental", [constants.NODE_PERFORMANCE_GC_WEAKCB]: "weakcb" };
     const sums: Record<string, { n: number; ms: number }> = {};
     new PerformanceObserver((list) => { for (const e of list.getEntries()) { const kind = ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1; const k = kinds[kind] ?? String(kind); (sums[k] ??= { n: 0, ms: 0 }).n++; sums[k].ms += e.duration; } }).observe({ entryTypes: ["gc"] });
     setInterval(() => {
       const m = process.memoryUsage();
-      process.stderr.write(`gc ${JSON.stringify(sums)} heap ${(m.heapUsed / 1e6).toFixed(0)} MB arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB external ${(m.external / 1e6).toFixed(0)} MB\n`);
+      const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      process.stderr.write(`gc ${JSON.stringify(sums)} heap ${(m.heapUsed / 1e6).toFixed(0)} MB arrayBuffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB external ${(m.external / 1e6).toFixed(0)} MB new space ${((young?.space_size ?? 0) / 1e6).toFixed(0)} MB\n`);
     }, 2000).unref();
   }
   return async () => {

@@ -3,10 +3,9 @@
 // those buffers stay referenced until the store's socket takes them, and under backpressure some are still
 // alive at young-generation collections. Copied at once into a few reused 256 KiB buffers, they can die
 // young, and the store gets a quarter of the writes; the copy costs ~0.1 ms per MB.
-// Measured, not yet explained: in some bench runs V8 still runs a full mark-compact every ~64 MB of upload
-// (58 in one 2 GB phase, the gateway's CPU per MB doubled); with the slabs that happened in 2 full runs of
-// 11 (before them, in about half). Which external buffers live until a full collection is still to find.
+// Dead parser buffers still wait for a young collection to be freed; scavenge-pacer.ts runs those by bytes.
 import type { Readable, Writable } from "node:stream";
+import { uploadBytesCopied } from "./scavenge-pacer";
 
 const SLAB = 256 * 1024;
 /** Slabs one body may have in flight (written, not yet flushed) before its source pauses. */
@@ -43,6 +42,7 @@ export function pumpPooled(source: Readable, sink: Writable): void {
     return sink.write(view, () => released(full));
   };
   source.on("data", (chunk: Buffer) => {
+    uploadBytesCopied(chunk.length);
     let at = 0;
     while (at < chunk.length) {
       const n = chunk.copy(slab, filled, at);
