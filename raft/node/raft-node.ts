@@ -487,18 +487,23 @@ export class RaftNode {
     const save = this.storage.save(rd.entries, rd.hardState, rd.snapshot, rd.mustSync).catch((err: Error) => {
       throw new NodeFailedError(err);
     });
-    if (applyEarly) {
-      // Both run; a failed save must still fail the node even if applying fails too.
-      const [saved, applied] = await Promise.allSettled([save, this.applyEntries(rd.committedEntries)]);
-      if (saved.status === "rejected") throw saved.reason;
-      if (applied.status === "rejected") throw applied.reason;
-    } else {
+    // Settles with the apply's error instead of rejecting, so that it is never left unobserved meanwhile.
+    const applying = applyEarly ? this.applyEntries(rd.committedEntries).then(() => undefined, (err: Error) => err) : undefined;
+    try {
       await save;
+    } catch (err) {
+      await applying; // a failed save fails the node, after the apply under way has finished
+      throw err;
     }
     if (!leaderSendsFirst) {
+      // A follower acknowledges as soon as the entries are durable, without waiting for the apply that runs
+      // beside the write: the acknowledgement speaks of the log only, and every commit round would otherwise
+      // also wait for this member's state machine.
       this.sendMessages(rd.messages);
       this.transport.flush();
     }
+    const applyFailure = await applying;
+    if (applyFailure) throw applyFailure;
     if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     for (const rs of rd.readStates) {
       const waiter = this.reads.get(Buffer.from(rs.requestCtx).toString("hex"));
