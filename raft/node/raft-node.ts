@@ -57,10 +57,11 @@ export interface RaftNodeOptions {
   maxInflightMsgs?: number;
   /**
    * Take a snapshot and compact the log once this many entries are applied past the last one (default 10000)
-   * and, when the state machine tells snapshot sizes (snapshotBytes), once those entries hold at least a
-   * quarter of the last snapshot's bytes: rewriting a large state for a little log would cost more than the
-   * log it saves (writing is then at most 4 bytes of snapshot per byte of log, and the log at most a quarter
-   * of the state). At 16 times this many entries a snapshot is taken whatever the sizes, bounding replay.
+   * and, when the state machine tells snapshot sizes (snapshotBytes), once those entries hold as many bytes
+   * as the last snapshot, or SNAPSHOT_LOG_BYTES_CAP if that is less: rewriting a state for a smaller log
+   * costs more than the log it saves. Writing is then at most one byte of snapshot per byte of log for a
+   * state up to the cap, and the log (which stays in memory) at most the state's size or the cap. At 16 times
+   * this many entries a snapshot is taken whatever the sizes, bounding replay.
    */
   snapshotEntries?: number;
   /** How long propose(), readIndex() and membership calls wait before rejecting (default 10 s). */
@@ -95,6 +96,13 @@ export interface NodeStatus extends Status {
   /** Snapshots that failed since the start (each retried later; the node keeps running). */
   snapshotFailures: number;
 }
+
+/**
+ * Log bytes since the last snapshot at which one is due however large the state is (see snapshotEntries): the
+ * log since the last snapshot is kept in memory, so this bounds it for large states (beyond the cap a state
+ * is rewritten for less log than its size: 8 bytes of snapshot per byte of log for a 1 GiB state).
+ */
+const SNAPSHOT_LOG_BYTES_CAP = 128 * 1024 * 1024;
 
 /** After a failed snapshot, the next attempt waits 1 s, doubling per failure in a row up to this. */
 const MAX_SNAPSHOT_RETRY_MS = 30_000;
@@ -708,7 +716,7 @@ export class RaftNode {
     if (this.snapshotWanted && entries > 0) return true;
     if (entries < this.snapshotEntries) return false;
     if (entries >= this.snapshotEntries * 16 || this.lastSnapshotBytes === undefined) return true;
-    return this.appliedBytesSinceSnapshot * 4 >= this.lastSnapshotBytes;
+    return this.appliedBytesSinceSnapshot >= Math.min(this.lastSnapshotBytes, SNAPSHOT_LOG_BYTES_CAP);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------

@@ -134,9 +134,9 @@ describe("raft node runtime", () => {
     await until("the log compacted", () => fs.readdirSync(path.join(root, "n1", "snapshots")).length >= 2);
   });
 
-  it("paces snapshots by their size: a large state waits until the log since holds a quarter of it, or 16 x snapshotEntries", async () => {
+  it("paces snapshots by their size: a large state waits until the log since holds as many bytes, or 16 x snapshotEntries", async () => {
     // The sizes the state machine reports for its first, second, ... snapshot.
-    const sizes = [20_000, 1e12, 1e12];
+    const sizes = [5_000, 1e12, 1e12];
     const made = new Map<string, number>();
     class SizedSnapshots extends KvStateMachine {
       override async snapshot(index: number): Promise<string> {
@@ -159,13 +159,13 @@ describe("raft node runtime", () => {
     // No size known yet: paced by entries alone.
     await put(6, "a");
     await until("the first snapshot", () => made.size === 1);
-    // It "holds" 20 kB: a dozen entries of ~110 bytes are far from a quarter of that.
+    // It "holds" 5 kB: a dozen entries of ~110 bytes are far from that.
     await put(12, "b");
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(made.size, 1, "a small log does not rewrite a large state");
-    // ~5 kB of commands since the first: due.
+    // ~5.7 kB of commands since the first: due.
     await put(40, "c");
-    await until("a snapshot once the log holds a quarter of the state", () => made.size === 2);
+    await until("a snapshot once the log holds as many bytes as the state", () => made.size === 2);
     // The second "holds" a terabyte: below 16 x 5 entries it waits; at 80 the cap takes one anyway.
     await put(70, "d");
     await new Promise((r) => setTimeout(r, 300));
