@@ -60,8 +60,11 @@ export interface RaftNodeOptions {
    * and, when the state machine tells snapshot sizes (snapshotBytes), once those entries hold as many bytes
    * as the last snapshot, or SNAPSHOT_LOG_BYTES_CAP if that is less: rewriting a state for a smaller log
    * costs more than the log it saves. Writing is then at most one byte of snapshot per byte of log for a
-   * state up to the cap, and the log (which stays in memory) at most the state's size or the cap. At 16 times
-   * this many entries a snapshot is taken whatever the sizes, bounding replay.
+   * state up to the cap, and the log (which stays in memory) at most the state's size or the cap. A follower
+   * waits for FOLLOWER_SNAPSHOT_LOG_RATIO times as many bytes (up to the same cap): its snapshots only bound
+   * its own log, while the leader's also serve the members that need one, so a three-member group rewrites
+   * its state half as often in all. At 16 times this many entries a snapshot is taken whatever the sizes,
+   * bounding replay.
    */
   snapshotEntries?: number;
   /** How long propose(), readIndex() and membership calls wait before rejecting (default 10 s). */
@@ -103,6 +106,9 @@ export interface NodeStatus extends Status {
  * is rewritten for less log than its size: 8 bytes of snapshot per byte of log for a 1 GiB state).
  */
 const SNAPSHOT_LOG_BYTES_CAP = 128 * 1024 * 1024;
+
+/** How many times the last snapshot's bytes of log a follower waits for before its next (see snapshotEntries). */
+const FOLLOWER_SNAPSHOT_LOG_RATIO = 4;
 
 /** After a failed snapshot, the next attempt waits 1 s, doubling per failure in a row up to this. */
 const MAX_SNAPSHOT_RETRY_MS = 30_000;
@@ -716,7 +722,8 @@ export class RaftNode {
     if (this.snapshotWanted && entries > 0) return true;
     if (entries < this.snapshotEntries) return false;
     if (entries >= this.snapshotEntries * 16 || this.lastSnapshotBytes === undefined) return true;
-    return this.appliedBytesSinceSnapshot >= Math.min(this.lastSnapshotBytes, SNAPSHOT_LOG_BYTES_CAP);
+    const ratio = this.role === StateRole.Leader ? 1 : FOLLOWER_SNAPSHOT_LOG_RATIO;
+    return this.appliedBytesSinceSnapshot >= Math.min(this.lastSnapshotBytes * ratio, SNAPSHOT_LOG_BYTES_CAP);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ const RULES: Record<string, Record<string, Rule>> = {
   },
   BranchService: {
     CreateBranch: onRepo("repos:Write"),
+    CreateBranches: onRepo("repos:Write"),
     GetBranch: onRepo("repos:Read"),
     ListBranches: onRepo("repos:Read"),
     DeleteBranch: onRepo("repos:Write"),

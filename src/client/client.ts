@@ -9,7 +9,9 @@ import { apiMethods, CONFLICTS_TRAILER, decodeMessage, encodeMessage, messageTyp
 import { ApiError } from "./errors";
 import type { RetryPolicy } from "./backoff";
 import { download, upload, type DownloadResult, type UploadOptions } from "./data";
-import { StagingCoalescer } from "./staging-coalescer";
+import { branchBatches } from "./branch-coalescer";
+import { Coalescer } from "./coalescer";
+import { stagingBatches } from "./staging-coalescer";
 import { Transport } from "./transport";
 
 export interface TarnClientOptions {
@@ -33,9 +35,14 @@ export interface TarnClientOptions {
   coalesceStaging?: boolean;
   /** Staging calls (plain or batched) on their way at once while coalescing; default 2. */
   stagingInFlight?: number;
+  /**
+   * Coalesce concurrent createBranch calls into CreateBranches calls (branch-coalescer.ts); default true.
+   * false sends one CreateBranch per call.
+   */
+  coalesceBranches?: boolean;
 }
 
-type StagingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight">;
+type StagingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight" | "coalesceBranches">;
 
 type Req<T> = Partial<T>;
 
@@ -46,7 +53,8 @@ export class TarnClient {
   private readonly owner: boolean;
   private readonly staging: StagingOptions;
   /** Undefined when coalescing is off. */
-  private readonly coalescer: StagingCoalescer | undefined;
+  private readonly coalescer: Coalescer<Req<M.StageObjectRequest>, M.ObjectStats> | undefined;
+  private readonly branchCoalescer: Coalescer<Req<M.CreateBranchRequest>, M.Ref> | undefined;
 
   constructor(options: TarnClientOptions | ({ transport: Transport; onBehalfOf: string } & StagingOptions)) {
     if ("transport" in options) {
@@ -58,17 +66,28 @@ export class TarnClient {
       this.onBehalfOf = undefined;
       this.owner = true;
     }
-    this.staging = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight };
+    this.staging = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight, coalesceBranches: options.coalesceBranches };
+    const endpoint = () => this.transport.leader ?? "";
     this.coalescer =
       options.coalesceStaging === false
         ? undefined
-        : new StagingCoalescer(
-            {
+        : new Coalescer(
+            stagingBatches({
               stageObject: (r) => this.call<M.ObjectStats>("ObjectService", "StageObject", r),
               stageObjects: (r) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r),
-              endpoint: () => this.transport.leader ?? "",
-            },
+              endpoint,
+            }),
             options.stagingInFlight,
+          );
+    this.branchCoalescer =
+      options.coalesceBranches === false
+        ? undefined
+        : new Coalescer(
+            branchBatches({
+              createBranch: (r) => this.call<M.Ref>("BranchService", "CreateBranch", r),
+              createBranches: (r) => this.call<M.CreateBranchesResponse>("BranchService", "CreateBranches", r),
+              endpoint,
+            }),
           );
   }
 
@@ -118,7 +137,12 @@ export class TarnClient {
   deleteRepository = (r: Req<M.DeleteRepositoryRequest>) => this.call<M.Empty>("RepositoryService", "DeleteRepository", r);
 
   // ---- branches
-  createBranch = (r: Req<M.CreateBranchRequest>) => this.call<M.Ref>("BranchService", "CreateBranch", r);
+  /**
+   * Creates a branch. Concurrent calls of this client go together as CreateBranches calls (see
+   * TarnClientOptions.coalesceBranches); each still gets its own branch or error, as from a plain CreateBranch.
+   */
+  createBranch = (r: Req<M.CreateBranchRequest>) => (this.branchCoalescer ? this.branchCoalescer.call(r) : this.call<M.Ref>("BranchService", "CreateBranch", r));
+  createBranches = (r: Req<M.CreateBranchesRequest>) => this.call<M.CreateBranchesResponse>("BranchService", "CreateBranches", r);
   getBranch = (r: Req<M.GetBranchRequest>) => this.call<M.Ref>("BranchService", "GetBranch", r);
   listBranches = (r: Req<M.ListBranchesRequest>) => this.call<M.ListRefsResponse>("BranchService", "ListBranches", r);
   deleteBranch = (r: Req<M.DeleteBranchRequest>) => this.call<M.Empty>("BranchService", "DeleteBranch", r);
@@ -145,7 +169,7 @@ export class TarnClient {
    * Stages an entry. Concurrent calls of this client go together as StageObjects calls (see
    * TarnClientOptions.coalesceStaging); each still gets its own entry or error, as from a plain StageObject.
    */
-  stageObject = (r: Req<M.StageObjectRequest>) => (this.coalescer ? this.coalescer.stage(r) : this.call<M.ObjectStats>("ObjectService", "StageObject", r));
+  stageObject = (r: Req<M.StageObjectRequest>) => (this.coalescer ? this.coalescer.call(r) : this.call<M.ObjectStats>("ObjectService", "StageObject", r));
   /** Many staging writes in one repository in one call; each result holds the entry or its own error. */
   stageObjects = (r: Req<M.StageObjectsRequest>) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);

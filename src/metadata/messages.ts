@@ -34,6 +34,11 @@ export type Empty = Record<string, never>;
 
 // Branches
 export interface CreateBranchRequest { repository: string; name: string; source: string }
+export type CreateBranchesItem = Omit<CreateBranchRequest, "repository">;
+export interface CreateBranchesRequest { repository: string; branches: CreateBranchesItem[] }
+/** One branch's answer in a CreateBranches response: the branch, or the single call's error. */
+export interface RefResult { ref: Ref | null; errorCode: string; errorMessage: string }
+export interface CreateBranchesResponse { results: RefResult[] }
 export interface GetBranchRequest { repository: string; branch: string }
 export interface ListBranchesRequest { repository: string; prefix: string; after: string; amount: number }
 export interface ListRefsResponse { results: Ref[]; pagination: Pagination }

@@ -47,7 +47,7 @@ describe("proto/metadata.proto", () => {
     const names = new Set(methods.map((m) => m.method.name));
     for (const op of [
       "CreateRepository", "GetRepository", "ListRepositories", "DeleteRepository",
-      "CreateBranch", "GetBranch", "ListBranches", "DeleteBranch", "ResetBranch", "HardResetBranch", "RevertCommit", "CherryPick",
+      "CreateBranch", "CreateBranches", "GetBranch", "ListBranches", "DeleteBranch", "ResetBranch", "HardResetBranch", "RevertCommit", "CherryPick",
       "CreateTag", "GetTag", "ListTags", "DeleteTag",
       "PrepareUpload", "PresignUploadParts", "AbortMultipartUpload", "ListParts", "ListMultipartUploads", "StageObject", "StageObjects", "GetObject", "StatObject", "ListObjects", "DeleteObject", "DeleteObjects",
       "Commit", "Log", "GetCommit", "Diff", "DiffUncommitted", "Merge",

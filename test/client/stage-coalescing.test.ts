@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import { ApiError, TarnClient } from "../../src/client";
 import type { StageObjectRequest } from "../../src/client";
-import { startService, TestService } from "../metadata/support";
+import { callDelta as delta, callsAnswered, startService, TestService } from "../metadata/support";
 
 const REPO = "coalesce";
 
@@ -25,14 +25,7 @@ describe("client: coalesced staging writes", () => {
     await t?.close();
   });
 
-  /** Calls the service answered, by method, from its Prometheus counter. */
-  const calls = async (): Promise<Record<string, number>> => {
-    const metric = t.svc.server.metrics.registry.getSingleMetric("tarn_grpc_requests_total");
-    const out: Record<string, number> = {};
-    for (const v of (await metric!.get()).values) out[String(v.labels.method)] = (out[String(v.labels.method)] ?? 0) + v.value;
-    return out;
-  };
-  const delta = (before: Record<string, number>, after: Record<string, number>, method: string) => (after[method] ?? 0) - (before[method] ?? 0);
+  const calls = () => callsAnswered(t);
   const req = (p: string, extra: Partial<StageObjectRequest> = {}): Partial<StageObjectRequest> => ({ repository: REPO, branch: "main", path: p, physicalAddress: "data/shared", sizeBytes: 6, checksum: `sum-${p}`, ...extra });
 
   it("sends many concurrent calls as few StageObjects calls, each caller getting its own entry", async () => {

@@ -86,3 +86,14 @@ export async function startRaftMembers(dir: string, snapshots: ObjectStore, stor
   }
   return members;
 }
+
+/** Calls the service answered, by method, from its Prometheus counter. */
+export async function callsAnswered(t: TestService): Promise<Record<string, number>> {
+  const metric = t.svc.server.metrics.registry.getSingleMetric("tarn_grpc_requests_total");
+  const out: Record<string, number> = {};
+  for (const v of (await metric!.get()).values) out[String(v.labels.method)] = (out[String(v.labels.method)] ?? 0) + v.value;
+  return out;
+}
+
+/** How many more calls of `method` `after` counts than `before`. */
+export const callDelta = (before: Record<string, number>, after: Record<string, number>, method: string): number => (after[method] ?? 0) - (before[method] ?? 0);

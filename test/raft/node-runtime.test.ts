@@ -174,6 +174,45 @@ describe("raft node runtime", () => {
     await until("the cap's snapshot", () => made.size === 3);
   });
 
+  it("paces a follower's snapshots at four times the leader's log bytes: its snapshots bound only its own log", async () => {
+    const made = new Map<string, number>(); // snapshots per member
+    const sized = (id: string) =>
+      new (class extends KvStateMachine {
+        override async snapshot(index: number): Promise<string> {
+          const reference = await super.snapshot(index);
+          made.set(id, (made.get(id) ?? 0) + 1);
+          return reference;
+        }
+        snapshotBytes(): number {
+          return 5_000;
+        }
+      })(path.join(root, id, "snapshots"));
+    const ports = await freePorts(3);
+    const members = { n1: `127.0.0.1:${ports[0]}`, n2: `127.0.0.1:${ports[1]}`, n3: `127.0.0.1:${ports[2]}` };
+    const started: RaftNode[] = [];
+    for (const id of Object.keys(members)) started.push(await start(id, members, { snapshotEntries: 20, stateMachine: sized(id) }));
+    await until("a leader", () => started.some((n) => n.isLeader()));
+    const leader = started.find((n) => n.isLeader())!;
+    const leaderId = Object.keys(members)[started.indexOf(leader)];
+    const followers = Object.keys(members).filter((id) => id !== leaderId);
+    const value = Buffer.alloc(100, 1);
+    const put = async (n: number, prefix: string) => {
+      for (let i = 0; i < n; i++) await leader.propose(encodePut(`${prefix}${i}`, value));
+    };
+    // No size known yet: every member snapshots after 20 entries.
+    await put(21, "a");
+    await until("a first snapshot on every member", () => Object.keys(members).every((id) => (made.get(id) ?? 0) >= 1));
+    const first = new Map(made);
+    // ~6.6 kB of commands: past the 5 kB state for the leader, short of 4 x 5 kB for the followers.
+    await put(60, "b");
+    await until("the leader's second snapshot", () => made.get(leaderId)! > first.get(leaderId)!);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const id of followers) assert.equal(made.get(id), first.get(id), `follower ${id} waits for 20 kB of log`);
+    // ~23 kB since their first (still below the 16 x 20 entries that would take one anyway): due.
+    await put(150, "c");
+    await until("the followers' second snapshots", () => followers.every((id) => made.get(id)! > first.get(id)!));
+  });
+
   it("treats a failed snapshot as 'try again later': logged, counted, and the node keeps going", async () => {
     let failing = true;
     class FailingSnapshots extends KvStateMachine {

@@ -1,5 +1,5 @@
 // BranchService: branches, resets (soft and hard), revert and cherry-pick.
-import { failedPrecondition, hasCode, invalidArgument } from "../../errors";
+import { failedPrecondition, hasCode, invalidArgument, TarnError } from "../../errors";
 import { branchId, path as validPath, repositoryId, type BranchId, type BranchRecord, type CommitId } from "../../graveler";
 import { newToken } from "../../graveler/engine";
 import { encodeRecord } from "../../graveler/refs/records";
@@ -7,10 +7,16 @@ import { keys } from "../../graveler/keys";
 import { commitMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import { repositoryAndBranch } from "../staging-write";
+import { statusName, toStatus } from "../status";
 import type {
-  CherryPickRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
+  CherryPickRequest, CreateBranchesRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
   ResetBranchRequest, RevertCommitRequest,
 } from "../messages";
+
+const MAX_CREATED = 1000;
+/** Errors that concern one branch of a CreateBranches call; others (corruption, unavailable) fail the call. */
+const PER_BRANCH_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
+const perBranch = (err: unknown): err is TarnError => err instanceof TarnError && PER_BRANCH_ERRORS.has(err.code);
 
 /** A branch name alone (no `@`, `~N`, `^N`), and a valid branch id. */
 function isPlainName(ref: string): boolean {
@@ -61,11 +67,32 @@ export function branchService(deps: ServiceDeps): ServiceHandlers {
     return { id, commitId: record.commitId };
   };
 
+  const createBranch = async (r: CreateBranchRequest) => {
+    if (r.source === "") throw invalidArgument("source ref is required: the branch, tag or commit the new branch starts at");
+    const b = (await createFromBranch(r)) ?? (await graveler.createBranch(r.repository, r.name, r.source));
+    return { id: b.id, commitId: b.commitId };
+  };
+
   return {
-    CreateBranch: unary(async (r: CreateBranchRequest) => {
-      if (r.source === "") throw invalidArgument("source ref is required: the branch, tag or commit the new branch starts at");
-      const b = (await createFromBranch(r)) ?? (await graveler.createBranch(r.repository, r.name, r.source));
-      return { id: b.id, commitId: b.commitId };
+    CreateBranch: unary(createBranch),
+    CreateBranches: unary(async (r: CreateBranchesRequest) => {
+      if (r.branches.length > MAX_CREATED) throw invalidArgument(`${r.branches.length} branches in one CreateBranches call: at most ${MAX_CREATED}`);
+      // Each item is created as its own CreateBranch would be, all at once: their writes meet in the same
+      // Raft rounds. An item fails alone with that call's error; an error about the service fails the call
+      // (items already created stay: a batch, not a transaction).
+      const results = await Promise.all(
+        r.branches.map((b) =>
+          createBranch({ repository: r.repository, name: b.name, source: b.source }).then(
+            (ref) => ({ ref, errorCode: "", errorMessage: "" }),
+            (err: unknown) => {
+              if (!perBranch(err)) throw err;
+              const status = toStatus(err);
+              return { ref: null, errorCode: statusName(status.code), errorMessage: status.details };
+            },
+          ),
+        ),
+      );
+      return { results };
     }),
     GetBranch: unary(async (r: GetBranchRequest) => {
       const b = await graveler.getBranch(r.repository, r.branch);
