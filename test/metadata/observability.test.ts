@@ -12,7 +12,7 @@ import { CLUSTER_SECRET } from "./support";
 describe("metadata service: coverage, metrics and logs", () => {
   it("implements every RPC of proto/metadata.proto, each with a permission rule", async () => {
     const methods = [...apiMethods().keys()].sort();
-    assert.equal(methods.length, 51);
+    assert.equal(methods.length, 52);
     assert.deepEqual([...COVERED_METHODS].sort(), methods);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-metadata-obs-"));
