@@ -103,7 +103,7 @@ async function* recordedUploads(ctx: Context, repository: string, q: UploadsQuer
     }
     for (const r of page.uploads) {
       const uploadId = r.clientUploadId || remoteUploadId({ a: r.physicalAddress, u: r.uploadId, t: r.contentType, m: r.userMetadata });
-      yield { key: `${r.branch}/${r.path}`, uploadId, sortId: r.uploadId, initiated: Number(r.initiated) };
+      yield { key: `${r.branch}/${r.path}`, uploadId, sortId: r.uploadId, initiated: Number(r.initiated), initiator: r.initiator || undefined };
     }
     if (!page.isTruncated) return;
     keyMarker = page.nextKeyMarker;

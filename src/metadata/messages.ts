@@ -87,7 +87,7 @@ export interface StageObjectsResponse { results: ObjectResult[] }
 export interface ListMultipartUploadsRequest { repository: string; prefix: string; keyMarker: string; uploadIdMarker: string; maxUploads: number }
 export interface MultipartUploadRecord {
   branch: string; path: string; uploadId: string; physicalAddress: string; initiated: number; contentType: string;
-  userMetadata: Record<string, string>; clientUploadId: string;
+  userMetadata: Record<string, string>; clientUploadId: string; initiator: string;
 }
 export interface ListMultipartUploadsResponse { uploads: MultipartUploadRecord[]; isTruncated: boolean; nextKeyMarker: string; nextUploadIdMarker: string }
 export interface RecordMultipartUploadRequest {

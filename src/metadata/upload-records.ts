@@ -20,6 +20,8 @@ export interface UploadRecordValue {
   userMetadata?: Record<string, string>;
   /** The id the client holds, when it is not the key's upload id. */
   clientUploadId?: string;
+  /** The user who started the upload (absent from records written before it was kept). */
+  initiator?: string;
 }
 
 function checkUploadId(uploadId: string): string {
@@ -93,7 +95,7 @@ export function uploadRecordOf(repo: RepositoryId, key: Buffer, value: Buffer): 
   return {
     branch: rest.slice(0, slash), path: rest.slice(slash + 1, nul), uploadId: rest.slice(nul + 1),
     physicalAddress: v.physicalAddress, initiated: v.initiated, contentType: v.contentType,
-    userMetadata: v.userMetadata ?? {}, clientUploadId: v.clientUploadId ?? "",
+    userMetadata: v.userMetadata ?? {}, clientUploadId: v.clientUploadId ?? "", initiator: v.initiator ?? "",
   };
 }
 

@@ -158,6 +158,8 @@ for (const store of ["local", "s3"] as StoreKind[]) describe(`gateway: @aws-sdk/
     const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo" }));
     assert.deepEqual(uploads.Uploads?.map((u) => [u.Key, u.UploadId]), [["main/mp/deep/other.bin", second.UploadId], ["main/mp/joined.bin", UploadId]]);
     assert.equal(uploads.IsTruncated, false);
+    // Started by the admin through the gateway: the user it acted for, recorded with the upload.
+    assert.deepEqual(uploads.Uploads?.map((u) => [u.Initiator?.ID, u.Owner?.ID]), [["admin", "admin"], ["admin", "admin"]]);
     const first = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", MaxUploads: 1 }));
     assert.deepEqual([first.Uploads?.map((u) => u.Key), first.IsTruncated, first.NextKeyMarker, first.NextUploadIdMarker], [["main/mp/deep/other.bin"], true, "main/mp/deep/other.bin", second.UploadId]);
     const next = await s3.send(new ListMultipartUploadsCommand({ Bucket: "repo", KeyMarker: first.NextKeyMarker, UploadIdMarker: first.NextUploadIdMarker }));

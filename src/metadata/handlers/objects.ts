@@ -71,9 +71,9 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
   };
 
   /** Writes the record ListMultipartUploads lists (upload-records.ts). */
-  const recordUpload = async (repository: Repository, r: PrepareUploadRequest | RecordMultipartUploadRequest, uploadId: string, key: string, clientUploadId: string) => {
+  const recordUpload = async (repository: Repository, r: PrepareUploadRequest | RecordMultipartUploadRequest, uploadId: string, key: string, clientUploadId: string, initiator: string) => {
     const value = {
-      physicalAddress: key, initiated: Math.floor(Date.now() / 1000), contentType: r.contentType,
+      physicalAddress: key, initiated: Math.floor(Date.now() / 1000), contentType: r.contentType, initiator,
       ...(Object.keys(r.userMetadata ?? {}).length > 0 ? { userMetadata: { ...r.userMetadata } } : {}),
       ...(clientUploadId ? { clientUploadId } : {}),
     };
@@ -131,7 +131,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
   };
 
   return {
-    PrepareUpload: unary(async (r: PrepareUploadRequest) => {
+    PrepareUpload: unary(async (r: PrepareUploadRequest, ctx) => {
       const repository = await onBranch(r.repository, r.branch);
       validPath(r.path);
       if (r.partCount > MAX_PARTS) throw invalidArgument(`invalid part_count ${r.partCount}: at most ${MAX_PARTS} parts`);
@@ -142,7 +142,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
         const store = storage.store(ns);
         if (storage.location(ns).kind !== "s3") throw failedPrecondition(`storage namespace ${ns}: multipart uploads with presigned parts need an S3 store; upload with one PUT or direct access`);
         const upload = await store.createMultipartUpload(key, { contentType: r.contentType || undefined });
-        await recordUpload(repository, r, upload.uploadId, key, "");
+        await recordUpload(repository, r, upload.uploadId, key, "", ctx.caller.user.id);
         answer.multipartUploadId = upload.uploadId;
         answer.partUrls = await storage.presignParts(ns, key, upload.uploadId, Array.from({ length: r.partCount }, (_v, i) => i + 1));
         answer.expiresAt = storage.expiresAt();
@@ -180,10 +180,10 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
       return listUploadRecords(deps.kv, repository.id, r);
     }),
 
-    RecordMultipartUpload: unary(async (r: RecordMultipartUploadRequest) => {
+    RecordMultipartUpload: unary(async (r: RecordMultipartUploadRequest, ctx) => {
       const repository = await onBranch(r.repository, r.branch);
       if (r.physicalAddress === "") throw invalidArgument("physical_address is required");
-      await recordUpload(repository, r, r.uploadId, keyOf(repository, r.physicalAddress, false), r.clientUploadId);
+      await recordUpload(repository, r, r.uploadId, keyOf(repository, r.physicalAddress, false), r.clientUploadId, ctx.caller.user.id);
       return {};
     }),
 
