@@ -14,6 +14,7 @@ import type { TarnClient } from "../client";
 import type * as M from "../metadata/messages";
 import { s3, S3Error } from "./errors";
 import { pumpPooled } from "./pooled-pump";
+import { uploadBytesCopied } from "./scavenge-pacer";
 import { rawGet } from "./raw-get";
 
 /** Node 20 takes highWaterMark on client requests (socket buffers); its type definitions do not list it yet. */
@@ -67,6 +68,8 @@ export const storeEtagIsMd5 = (prepared: M.PrepareUploadResponse) => !prepared.d
 export async function writeFile(file: string, body: Readable): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.gw-${randomBytes(6).toString("hex")}`;
+  // The parser's buffers die once written, as on the way to S3 or Azure (pooled-pump.ts): paced alike.
+  body.on("data", (chunk: Buffer) => uploadBytesCopied(chunk.length));
   try {
     await pipeline(body, fs.createWriteStream(tmp, { flags: "wx", highWaterMark: 1 << 20 }));
     await fsp.rename(tmp, file);

@@ -1,6 +1,12 @@
 import { strict as assert } from "node:assert";
 import { constants, PerformanceObserver } from "node:perf_hooks";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
 import { pacedCollections, SCAVENGE_EVERY_BYTES, uploadBytesCopied } from "../../src/gateway/scavenge-pacer";
+import { writeFile } from "../../src/gateway/store-io";
 
 /** Young collections seen while `fn` runs (their perf entries arrive on a later tick). */
 async function minorCollectionsDuring(fn: () => void): Promise<number> {
@@ -30,6 +36,22 @@ describe("gateway scavenge pacer", () => {
     assert.ok(seen >= 3, `3 paced collections, ${seen} young collections observed`);
     for (let i = 0; i < steps - 1; i++) uploadBytesCopied(chunk);
     assert.equal(pacedCollections() - before, 3, "less than one more step of bytes ran another");
+  });
+
+  it("paces the bytes written to a local store (writeFile) as those sent to S3 or Azure", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tarn-pacer-"));
+    try {
+      uploadBytesCopied(SCAVENGE_EVERY_BYTES); // a known point, as above
+      const before = pacedCollections();
+      const body = randomBytes(2 * SCAVENGE_EVERY_BYTES + 1000);
+      // In 64 KiB chunks, as the HTTP parser hands them over.
+      const chunks = Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) => body.subarray(i * 65536, (i + 1) * 65536));
+      await writeFile(path.join(dir, "object"), Readable.from(chunks));
+      assert.equal(pacedCollections() - before, 2);
+      assert.ok(fs.readFileSync(path.join(dir, "object")).equals(body));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("leaves the process's own global without gc()", () => {
