@@ -42,7 +42,7 @@ export interface TarnClientOptions {
   coalesceBranches?: boolean;
 }
 
-type StagingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight" | "coalesceBranches">;
+type CoalescingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight" | "coalesceBranches">;
 
 type Req<T> = Partial<T>;
 
@@ -51,12 +51,12 @@ export class TarnClient {
   /** The user a gateway client acts for (forUser); undefined otherwise. */
   readonly onBehalfOf: string | undefined;
   private readonly owner: boolean;
-  private readonly staging: StagingOptions;
+  private readonly coalescing: CoalescingOptions;
   /** Undefined when coalescing is off. */
-  private readonly coalescer: Coalescer<Req<M.StageObjectRequest>, M.ObjectStats> | undefined;
+  private readonly stagingCoalescer: Coalescer<Req<M.StageObjectRequest>, M.ObjectStats> | undefined;
   private readonly branchCoalescer: Coalescer<Req<M.CreateBranchRequest>, M.Ref> | undefined;
 
-  constructor(options: TarnClientOptions | ({ transport: Transport; onBehalfOf: string } & StagingOptions)) {
+  constructor(options: TarnClientOptions | ({ transport: Transport; onBehalfOf: string } & CoalescingOptions)) {
     if ("transport" in options) {
       this.transport = options.transport;
       this.onBehalfOf = options.onBehalfOf;
@@ -66,9 +66,9 @@ export class TarnClient {
       this.onBehalfOf = undefined;
       this.owner = true;
     }
-    this.staging = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight, coalesceBranches: options.coalesceBranches };
+    this.coalescing = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight, coalesceBranches: options.coalesceBranches };
     const endpoint = () => this.transport.leader ?? "";
-    this.coalescer =
+    this.stagingCoalescer =
       options.coalesceStaging === false
         ? undefined
         : new Coalescer(
@@ -97,7 +97,7 @@ export class TarnClient {
    */
   forUser(userId: string): TarnClient {
     if (!this.transport.isGateway) throw new TarnError("INVALID_ARGUMENT", "only a client signing as a gateway can act on behalf of users");
-    return new TarnClient({ transport: this.transport, onBehalfOf: userId, ...this.staging });
+    return new TarnClient({ transport: this.transport, onBehalfOf: userId, ...this.coalescing });
   }
 
   /** A client from TARN_ENDPOINT / TARN_ACCESS_KEY_ID / TARN_SECRET_ACCESS_KEY or ~/.tarn/config.yaml. */
@@ -169,7 +169,7 @@ export class TarnClient {
    * Stages an entry. Concurrent calls of this client go together as StageObjects calls (see
    * TarnClientOptions.coalesceStaging); each still gets its own entry or error, as from a plain StageObject.
    */
-  stageObject = (r: Req<M.StageObjectRequest>) => (this.coalescer ? this.coalescer.call(r) : this.call<M.ObjectStats>("ObjectService", "StageObject", r));
+  stageObject = (r: Req<M.StageObjectRequest>) => (this.stagingCoalescer ? this.stagingCoalescer.call(r) : this.call<M.ObjectStats>("ObjectService", "StageObject", r));
   /** Many staging writes in one repository in one call; each result holds the entry or its own error. */
   stageObjects = (r: Req<M.StageObjectsRequest>) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
