@@ -178,6 +178,9 @@ export class RaftNode {
     const snap = storage.snapshot();
     this.applied = snap.metadata.index;
     this.smApplied = opts.stateMachine.appliedIndex?.() ?? 0;
+    // After a restart the next snapshot is paced by the last one's size as before (the log since it is
+    // counted again as the core re-delivers it, see applyEntries).
+    if (snap.reference) this.lastSnapshotBytes = opts.stateMachine.snapshotBytes?.(snap.reference);
     this.confState = storage.initialState().confState;
     // The core re-delivers every committed entry after the snapshot, so that membership changes are applied
     // to it again; the runtime skips those the state machine already has (smApplied).
@@ -579,12 +582,14 @@ export class RaftNode {
         this.settleProposal(e.index, -1, undefined); // a new leader's no-op
       } else {
         const { id, command } = unwrapCommand(e.data);
+        // Also the entries re-delivered after a restart that the state machine has already: they are log
+        // since the last snapshot all the same.
+        this.appliedBytesSinceSnapshot += command.length;
         if (e.index <= this.smApplied) {
           this.settleProposal(e.index, id, undefined);
         } else {
           batch.push({ ...e, data: command });
           ids.push(id);
-          this.appliedBytesSinceSnapshot += command.length;
         }
       }
       this.applied = e.index;

@@ -84,8 +84,6 @@ export class TarnStateMachine implements StateMachine {
   rejectedCommands = 0;
   lastRestore?: RestoreRecord;
   lastSnapshot?: string;
-  /** The size of the newest snapshot this member wrote: its file leaves once uploaded, the runtime asks later. */
-  private newestWritten?: { reference: string; bytes: number };
 
   private constructor(
     private db: Db,
@@ -199,9 +197,7 @@ export class TarnStateMachine implements StateMachine {
         throw err;
       }
       // The file is whole and durable: the upload happens in the background (snapshot-uploader.ts).
-      const bytes = fs.statSync(file).size;
       const reference = this.uploader.adopt(file, applied);
-      this.newestWritten = { reference, bytes };
       this.uploader.enqueue(reference);
       await this.db.put(SNAPSHOT_KEY, Buffer.from(reference, "utf8"));
       this.lastSnapshot = reference;
@@ -210,7 +206,6 @@ export class TarnStateMachine implements StateMachine {
   }
 
   snapshotBytes(reference: string): number | undefined {
-    if (this.newestWritten?.reference === reference) return this.newestWritten.bytes;
     try {
       return fs.statSync(this.uploader.localFile(reference)).size;
     } catch {

@@ -174,6 +174,40 @@ describe("raft node runtime", () => {
     await until("the cap's snapshot", () => made.size === 3);
   });
 
+  it("keeps pacing snapshots by size after a restart, counting the log since the last one again", async () => {
+    let made = 0;
+    class KnownSize extends KvStateMachine {
+      override async snapshot(index: number): Promise<string> {
+        made++;
+        return super.snapshot(index);
+      }
+      snapshotBytes(): number {
+        return 5_000;
+      }
+    }
+    const [port] = await freePorts(1);
+    const members = { n1: `127.0.0.1:${port}` };
+    const value = Buffer.alloc(100, 1);
+    let node = await start("n1", members, { snapshotEntries: 5, stateMachine: new KnownSize(path.join(root, "n1", "snapshots")) });
+    await until("a leader", () => node.isLeader());
+    const put = async (n: number, prefix: string) => {
+      for (let i = 0; i < n; i++) await node.propose(encodePut(`${prefix}${i}`, value));
+    };
+    await put(6, "a");
+    await until("the first snapshot", () => made === 1);
+    await put(30, "b"); // ~3.3 kB of the 5 kB
+    await node.stop();
+    node = await start("n1", members, { snapshotEntries: 5, stateMachine: new KnownSize(path.join(root, "n1", "snapshots")) });
+    await until("a leader again", () => node.isLeader());
+    // Entries alone (5) would take one now; the size it knows says wait for ~5 kB of log since the last.
+    await put(8, "c");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(made, 1, "no snapshot for a log smaller than the state");
+    // The log from before the restart counts: ~3.3 + 0.9 + 1.1 kB.
+    await put(10, "d");
+    await until("a snapshot once the log since the last holds 5 kB", () => made === 2);
+  });
+
   it("paces a follower's snapshots at four times the leader's log bytes: its snapshots bound only its own log", async () => {
     const made = new Map<string, number>(); // snapshots per member
     const sized = (id: string) =>

@@ -86,6 +86,20 @@ describe("state: the state machine", () => {
     await sm.close();
   });
 
+  it("knows the size of its newest snapshot after the upload and after a reopen (the runtime paces by it)", async () => {
+    let sm = await open();
+    await sm.apply([1, 2, 3].map(step));
+    const reference = await sm.snapshot(3, 1);
+    await until("the upload", () => sm.uploader.lastUploaded === reference);
+    const size = (await store.getBuffer(reference)).length;
+    assert.equal(sm.snapshotBytes(reference), size);
+    await sm.close();
+    sm = await open();
+    assert.equal(sm.snapshotBytes(reference), size, "its newest file is kept");
+    assert.equal(sm.snapshotBytes("snapshots/9-9.sst"), undefined, "not for a snapshot it did not write");
+    await sm.close();
+  });
+
   it("returns from snapshot() while the store refuses uploads, and uploads once it takes them", async () => {
     let refusals = 6;
     const inner = store;
