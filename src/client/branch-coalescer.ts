@@ -4,7 +4,7 @@ import type * as M from "../metadata/messages";
 import type { CoalescedCall } from "./coalescer";
 
 /** The service's limit per CreateBranches call. */
-export const MAX_BRANCH_BATCH = 1000;
+const MAX_BRANCH_BATCH = 1000;
 
 export interface BranchCalls {
   createBranch(r: Partial<M.CreateBranchRequest>): Promise<M.Ref>;

@@ -103,10 +103,7 @@ export class Coalescer<R, T> {
     }
     let answers: ItemAnswer<T>[];
     try {
-      answers = await this.calls.many(
-        group,
-        batch.map((w) => w.request),
-      );
+      answers = await this.calls.many(group, batch.map((w) => w.request));
     } catch (err) {
       if (err instanceof ApiError && err.statusName === "UNIMPLEMENTED") {
         this.unsupportedUntil = Date.now() + UNSUPPORTED_MS;

@@ -4,7 +4,7 @@ import type * as M from "../metadata/messages";
 import type { CoalescedCall } from "./coalescer";
 
 /** The service's limit per StageObjects call. */
-export const MAX_STAGE_BATCH = 1000;
+const MAX_STAGE_BATCH = 1000;
 /**
  * Estimated request bytes per StageObjects call: well inside the 4 MiB message limit of both sides, however
  * large the items' paths and metadata (an item larger than this alone goes as a plain StageObject).
@@ -18,7 +18,7 @@ export interface StagingCalls {
   endpoint(): string;
 }
 
-export function stagingBatches(calls: StagingCalls, maxBatch = MAX_STAGE_BATCH): CoalescedCall<Partial<M.StageObjectRequest>, M.ObjectStats> {
+export function stagingBatches(calls: StagingCalls): CoalescedCall<Partial<M.StageObjectRequest>, M.ObjectStats> {
   return {
     one: (r) => calls.stageObject(r),
     many: async (repository, requests) => {
@@ -27,7 +27,7 @@ export function stagingBatches(calls: StagingCalls, maxBatch = MAX_STAGE_BATCH):
     },
     groupOf: (r) => r.repository ?? "",
     batchName: "StageObjects",
-    maxBatch,
+    maxBatch: MAX_STAGE_BATCH,
     maxBatchBytes: BATCH_BYTES,
     estimatedBytes,
     endpoint: () => calls.endpoint(),

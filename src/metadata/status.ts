@@ -45,3 +45,9 @@ export function toStatus(err: unknown): StatusError {
 
 /** The status code's name, for metrics and logs: "NOT_FOUND". */
 export const statusName = (code: grpc.status): string => grpc.status[code] ?? String(code);
+
+/** One item's error in a batch answer (StageObjects, StatObjects, CreateBranches): what its own call would have said. */
+export function itemError(err: unknown): { errorCode: string; errorMessage: string } {
+  const status = toStatus(err);
+  return { errorCode: statusName(status.code), errorMessage: status.details };
+}

@@ -7,7 +7,7 @@ import { keys } from "../../graveler/keys";
 import { commitMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import { repositoryAndBranch } from "../staging-write";
-import { statusName, toStatus } from "../status";
+import { itemError } from "../status";
 import type {
   CherryPickRequest, CreateBranchesRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
   ResetBranchRequest, RevertCommitRequest,
@@ -86,8 +86,7 @@ export function branchService(deps: ServiceDeps): ServiceHandlers {
             (ref) => ({ ref, errorCode: "", errorMessage: "" }),
             (err: unknown) => {
               if (!perBranch(err)) throw err;
-              const status = toStatus(err);
-              return { ref: null, errorCode: statusName(status.code), errorMessage: status.details };
+              return { ref: null, ...itemError(err) };
             },
           ),
         ),

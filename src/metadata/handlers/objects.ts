@@ -8,7 +8,7 @@ import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import { batchTargets, stageBatch, type BatchItem } from "../staging-batch";
 import { absentGuard, stageOnBranch, stagingTarget, type StagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
-import { statusName, toStatus } from "../status";
+import { itemError } from "../status";
 import { dropUploadRecord, findUploadRecord, listUploadRecords, putUploadRecord } from "../upload-records";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, ForgetMultipartUploadRequest, GetObjectRequest, ListMultipartUploadsRequest,
@@ -237,8 +237,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
           const err = errors[i];
           if (!err) return { stats: (it as StagedItem).stats, errorCode: "", errorMessage: "" };
           // The status a StageObject of the item would have ended with, by name.
-          const status = toStatus(err);
-          return { stats: null, errorCode: statusName(status.code), errorMessage: status.details };
+          return { stats: null, ...itemError(err) };
         }),
       };
     }),
@@ -274,7 +273,7 @@ export function objectService(deps: ServiceDeps): ServiceHandlers {
           } catch (err) {
             // Each lookup fails on its own, as its own StatObject would have; anything else fails the call.
             if (!perObject(err)) throw err;
-            return { stats: null, errorCode: err.code, errorMessage: err.message };
+            return { stats: null, ...itemError(err) };
           }
         }),
       );
