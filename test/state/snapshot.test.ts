@@ -90,6 +90,10 @@ describe("state snapshots and restore", function () {
     const victim = c.followers()[0].id;
     await c.stopNode(victim);
     fs.rmSync(c.dataDir(victim), { recursive: true, force: true });
+    // Its own store goes too. Snapshot keys name the index and term, and a member's own first snapshot can
+    // fall on the same index as the leader's: that copy would be a correct restore from the store, not the
+    // leader's stream this test is about.
+    fs.rmSync(path.join(c.root, `store-${victim}`), { recursive: true, force: true });
     await writeKeys(leader, 80, 120);
     const back = await c.start(victim);
     await until("the wiped member restored", () => back.status().lastRestore !== undefined);
