@@ -12,6 +12,7 @@ import { download, upload, type DownloadResult, type UploadOptions } from "./dat
 import { branchBatches } from "./branch-coalescer";
 import { Coalescer } from "./coalescer";
 import { stagingBatches } from "./staging-coalescer";
+import { statBatches } from "./stat-coalescer";
 import { Transport } from "./transport";
 
 export interface TarnClientOptions {
@@ -40,9 +41,14 @@ export interface TarnClientOptions {
    * false sends one CreateBranch per call.
    */
   coalesceBranches?: boolean;
+  /**
+   * Coalesce concurrent statObject calls into StatObjects calls (stat-coalescer.ts); default true. Each
+   * answer is read after its call was made, as fresh as a plain StatObject's. false sends one StatObject per call.
+   */
+  coalesceStats?: boolean;
 }
 
-type CoalescingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight" | "coalesceBranches">;
+type CoalescingOptions = Pick<TarnClientOptions, "coalesceStaging" | "stagingInFlight" | "coalesceBranches" | "coalesceStats">;
 
 type Req<T> = Partial<T>;
 
@@ -55,6 +61,7 @@ export class TarnClient {
   /** Undefined when coalescing is off. */
   private readonly stagingCoalescer: Coalescer<Req<M.StageObjectRequest>, M.ObjectStats> | undefined;
   private readonly branchCoalescer: Coalescer<Req<M.CreateBranchRequest>, M.Ref> | undefined;
+  private readonly statCoalescer: Coalescer<Req<M.StatObjectRequest>, M.ObjectStats> | undefined;
 
   constructor(options: TarnClientOptions | ({ transport: Transport; onBehalfOf: string } & CoalescingOptions)) {
     if ("transport" in options) {
@@ -66,7 +73,7 @@ export class TarnClient {
       this.onBehalfOf = undefined;
       this.owner = true;
     }
-    this.coalescing = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight, coalesceBranches: options.coalesceBranches };
+    this.coalescing = { coalesceStaging: options.coalesceStaging, stagingInFlight: options.stagingInFlight, coalesceBranches: options.coalesceBranches, coalesceStats: options.coalesceStats };
     const endpoint = () => this.transport.leader ?? "";
     this.stagingCoalescer =
       options.coalesceStaging === false
@@ -86,6 +93,16 @@ export class TarnClient {
             branchBatches({
               createBranch: (r) => this.call<M.Ref>("BranchService", "CreateBranch", r),
               createBranches: (r) => this.call<M.CreateBranchesResponse>("BranchService", "CreateBranches", r),
+              endpoint,
+            }),
+          );
+    this.statCoalescer =
+      options.coalesceStats === false
+        ? undefined
+        : new Coalescer(
+            statBatches({
+              statObject: (r) => this.call<M.ObjectStats>("ObjectService", "StatObject", r),
+              statObjects: (r) => this.call<M.StatObjectsResponse>("ObjectService", "StatObjects", r),
               endpoint,
             }),
           );
@@ -173,7 +190,11 @@ export class TarnClient {
   /** Many staging writes in one repository in one call; each result holds the entry or its own error. */
   stageObjects = (r: Req<M.StageObjectsRequest>) => this.call<M.StageObjectsResponse>("ObjectService", "StageObjects", r);
   getObject = (r: Req<M.GetObjectRequest>) => this.call<M.GetObjectResponse>("ObjectService", "GetObject", r);
-  statObject = (r: Req<M.StatObjectRequest>) => this.call<M.ObjectStats>("ObjectService", "StatObject", r);
+  /**
+   * One entry, read linearizably. Concurrent calls of this client go together as StatObjects calls (see
+   * TarnClientOptions.coalesceStats); each still gets its own entry or error, as from a plain StatObject.
+   */
+  statObject = (r: Req<M.StatObjectRequest>) => (this.statCoalescer ? this.statCoalescer.call(r) : this.call<M.ObjectStats>("ObjectService", "StatObject", r));
   /** Many lookups in one repository in one call; each result holds the entry or its own error. */
   statObjects = (r: Req<M.StatObjectsRequest>) => this.call<M.StatObjectsResponse>("ObjectService", "StatObjects", r);
   /** Batches of results; the last one carries the pagination. */

@@ -8,7 +8,6 @@ import type { AccessCache } from "./access-cache";
 import type { ByteCache } from "./byte-cache";
 import type { UploadSweeper } from "./multipart-sweep";
 import type { ReadCache } from "./read-cache";
-import type { StatBatcher } from "./stat-batcher";
 import { S3_NS, xmlDocument } from "./xml";
 
 export interface Context {
@@ -25,8 +24,6 @@ export interface Context {
   reads?: ReadCache;
   /** Where objects' bytes are, by physical address (access-cache.ts). */
   access: AccessCache;
-  /** StatObject lookups, batched across concurrent requests (stat-batcher.ts). */
-  stats: StatBatcher;
   /** Small objects' bytes by address (byte-cache.ts); absent when turned off. */
   bytes?: ByteCache;
   /** Removes abandoned multipart uploads from the local stores the gateway meets (multipart-sweep.ts). */

@@ -64,7 +64,7 @@ export async function getObject(ctx: Context, headOnly: boolean): Promise<void> 
   try {
     const load = () => readAccess(ctx, o);
     if (ctx.reads) got = await ctx.reads.get(ctx.auth.caller.accessKeyId, o.repository, o.ref, o.path, load);
-    else got = headOnly ? { stats: await ctx.stats.stat(ctx.client, o.repository, o.ref, o.path), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
+    else got = headOnly ? { stats: await ctx.client.statObject({ repository: o.repository, ref: o.ref, path: o.path }), presignedUrl: "", direct: null as unknown as M.StoreAccess, expiresAt: 0 } : await load();
   } catch (err) {
     throw await readError(ctx.client, o.repository, err);
   }
@@ -121,7 +121,8 @@ async function smallObjectBytes(ctx: Context, repository: string, got: M.GetObje
 
 /** The entry and how to read it: StatObject plus a cached access for its address, or GetObject. */
 async function readAccess(ctx: Context, o: ObjectRef): Promise<M.GetObjectResponse> {
-  const stats = await ctx.stats.stat(ctx.client, o.repository, o.ref, o.path);
+  // Concurrent lookups of one caller go as StatObjects calls (the SDK coalesces them: stat-coalescer.ts).
+  const stats = await ctx.client.statObject({ repository: o.repository, ref: o.ref, path: o.path });
   const known = ctx.access.lookup(o.repository, stats);
   if (known) return known;
   const got = await ctx.client.getObject({ repository: o.repository, ref: o.ref, path: o.path });

@@ -13,7 +13,6 @@ import { AccessCache } from "./access-cache";
 import { ByteCache } from "./byte-cache";
 import { UploadSweeper } from "./multipart-sweep";
 import { ReadCache } from "./read-cache";
-import { StatBatcher } from "./stat-batcher";
 import { route } from "./router";
 import { parseQuery } from "../auth/sigv4";
 
@@ -80,7 +79,6 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
   const domains = options.domains ?? [];
   const reads = options.readCacheMs ? new ReadCache(options.readCacheMs) : undefined;
   const access = new AccessCache();
-  const stats = new StatBatcher();
   const bytes = options.byteCacheBytes === 0 ? undefined : new ByteCache(options.byteCacheBytes);
   const uploads = new UploadSweeper({ maxAgeMs: options.uploadMaxAgeMs, intervalMs: options.uploadSweepIntervalMs });
 
@@ -117,7 +115,7 @@ export function createGatewayHandler(options: GatewayOptions): GatewayHandler {
       const auth = await authenticate({ method, rawPath, query: queryPairs, headers: req.headers, bucketPrefix: target.virtualHost ? `/${target.bucket}` : "" }, options.credentials);
       const ctx: Context = {
         req, res, method, rawPath, query: new Map(queryPairs), target, auth,
-        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, stats, bytes, uploads,
+        client: clientFor(auth.caller.accessKeyId, auth.caller.secretAccessKey, auth.caller.userId), requestId, reads, access, bytes, uploads,
       };
       // A write through this gateway drops the cached read of its path, before and after it.
       const slash = target.key.indexOf("/");

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readOnlyPolicy } from "../../src/auth";
 import { ApiError, TarnClient } from "../../src/client";
 import type { CreateBranchesItem } from "../../src/client";
-import { callDelta as delta, callsAnswered, startService, TestService } from "../metadata/support";
+import { callDelta as delta, callsAnswered, refusal, startService, TestService } from "../metadata/support";
 
 const REPO = "branching";
 
@@ -26,10 +26,6 @@ describe("client: coalesced branch creations (CreateBranches)", () => {
   });
 
   const calls = () => callsAnswered(t);
-  const refusal = (err: unknown) => {
-    assert.ok(err instanceof ApiError, String(err));
-    return { statusName: err.statusName, message: err.message };
-  };
 
   it("answers each item in request order with its branch or the error its own CreateBranch gives", async () => {
     const main = await t.client.getBranch({ repository: REPO, branch: "main" });

@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ObjectStore, ObjectStoreConfig } from "../../src/block";
-import { RetryPolicy, TarnClient } from "../../src/client";
+import assert from "node:assert/strict";
+import { ApiError, RetryPolicy, TarnClient } from "../../src/client";
 import { ClusterView, createGrpcServer, LocalService, openLocalService, silentLogger, StateClusterView } from "../../src/metadata";
 import { StateNode } from "../../src/state";
 import { freePort } from "../support/ports";
@@ -93,6 +94,12 @@ export async function callsAnswered(t: TestService): Promise<Record<string, numb
   const out: Record<string, number> = {};
   for (const v of (await metric!.get()).values) out[String(v.labels.method)] = (out[String(v.labels.method)] ?? 0) + v.value;
   return out;
+}
+
+/** The status and message of a refused call (an ApiError, else the assertion fails): to compare refusals. */
+export function refusal(err: unknown): { statusName: string; message: string } {
+  assert.ok(err instanceof ApiError, String(err));
+  return { statusName: err.statusName, message: err.message };
 }
 
 /** How many more calls of `method` `after` counts than `before`. */
