@@ -46,6 +46,15 @@ export function toStatus(err: unknown): StatusError {
 /** The status code's name, for metrics and logs: "NOT_FOUND". */
 export const statusName = (code: grpc.status): string => grpc.status[code] ?? String(code);
 
+/**
+ * Whether `err` concerns one item of a batch call (its code is one of `codes`), so that the item fails alone
+ * with it; any other error (corruption, unavailable) fails the whole call.
+ */
+export function perItemErrors(...codes: ErrorCode[]): (err: unknown) => err is TarnError {
+  const set = new Set<string>(codes);
+  return (err: unknown): err is TarnError => err instanceof TarnError && set.has(err.code);
+}
+
 /** One item's error in a batch answer (StageObjects, StatObjects, CreateBranches): what its own call would have said. */
 export function itemError(err: unknown): { errorCode: string; errorMessage: string } {
   const status = toStatus(err);

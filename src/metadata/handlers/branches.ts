@@ -1,5 +1,5 @@
 // BranchService: branches, resets (soft and hard), revert and cherry-pick.
-import { failedPrecondition, hasCode, invalidArgument, TarnError } from "../../errors";
+import { failedPrecondition, hasCode, invalidArgument } from "../../errors";
 import { branchId, path as validPath, repositoryId, type BranchId, type BranchRecord, type CommitId } from "../../graveler";
 import { newToken } from "../../graveler/engine";
 import { encodeRecord } from "../../graveler/refs/records";
@@ -7,16 +7,15 @@ import { keys } from "../../graveler/keys";
 import { commitMessage, pageSize, pagination, prefixedPage } from "../convert";
 import { ServiceDeps, ServiceHandlers, unary } from "../handler";
 import { repositoryAndBranch } from "../staging-write";
-import { itemError } from "../status";
+import { itemError, perItemErrors } from "../status";
 import type {
   CherryPickRequest, CreateBranchesRequest, CreateBranchRequest, DeleteBranchRequest, GetBranchRequest, HardResetBranchRequest, ListBranchesRequest,
   ResetBranchRequest, RevertCommitRequest,
 } from "../messages";
 
 const MAX_CREATED = 1000;
-/** Errors that concern one branch of a CreateBranches call; others (corruption, unavailable) fail the call. */
-const PER_BRANCH_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
-const perBranch = (err: unknown): err is TarnError => err instanceof TarnError && PER_BRANCH_ERRORS.has(err.code);
+/** Errors that concern one branch of a CreateBranches call. */
+const perBranch = perItemErrors("NOT_FOUND", "INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "PERMISSION_DENIED");
 
 /** A branch name alone (no `@`, `~N`, `^N`), and a valid branch id. */
 function isPlainName(ref: string): boolean {

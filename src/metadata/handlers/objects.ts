@@ -8,7 +8,7 @@ import { ServiceDeps, ServiceHandlers, stream, unary } from "../handler";
 import { batchTargets, stageBatch, type BatchItem } from "../staging-batch";
 import { absentGuard, stageOnBranch, stagingTarget, type StagingTarget } from "../staging-write";
 import { statObject } from "../stat-object";
-import { itemError } from "../status";
+import { itemError, perItemErrors } from "../status";
 import { dropUploadRecord, findUploadRecord, listUploadRecords, putUploadRecord } from "../upload-records";
 import type {
   AbortMultipartUploadRequest, DeleteObjectRequest, DeleteObjectsRequest, ForgetMultipartUploadRequest, GetObjectRequest, ListMultipartUploadsRequest,
@@ -20,9 +20,8 @@ const MAX_DELETE = 1000;
 const MAX_STATS = 1000;
 const MAX_LISTED_PARTS = 1000;
 const MAX_STAGED = 1000;
-/** Errors that concern one object of a StatObjects or StageObjects call; others (corruption, unavailable) fail the call. */
-const PER_OBJECT_ERRORS = new Set(["NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED"]);
-const perObject = (err: unknown): err is TarnError => err instanceof TarnError && PER_OBJECT_ERRORS.has(err.code);
+/** Errors that concern one object of a StatObjects or StageObjects call. */
+const perObject = perItemErrors("NOT_FOUND", "INVALID_ARGUMENT", "FAILED_PRECONDITION", "PERMISSION_DENIED");
 type StagedItem = BatchItem & { stats: ObjectStats };
 const LIST_BATCH = 1000;
 type StoredInfo = Pick<ObjectInfo, "size" | "etag" | "contentType">;
